@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -80,4 +82,40 @@ func Lang(r *http.Request) string {
 		}
 	}
 	return "fr"
+}
+
+var tCall = regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"((?:[^"\\]|\\.)*)"`)
+
+// Untranslated lists the {{t "…"}} and {{tf "…"}} strings of the *.html
+// templates at the root of fsys that have no French translation, after
+// loading fsys's own messages.fr.json. Each area's tests call it so that no
+// English leaks into the French interface.
+func Untranslated(fsys fs.FS) ([]string, error) {
+	if err := LoadMessages(fsys); err != nil {
+		return nil, err
+	}
+	if err := LoadMessages(ownMessages()); err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range tCall.FindAllStringSubmatch(string(b), -1) {
+			msg, err := strconv.Unquote(`"` + m[1] + `"`)
+			if err != nil {
+				msg = m[1]
+			}
+			if !HasFrench(msg) {
+				missing = append(missing, n+": "+msg)
+			}
+		}
+	}
+	return missing, nil
 }
