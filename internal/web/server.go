@@ -56,6 +56,7 @@ type Server struct {
 	srv     *http.Server
 	mu      sync.Mutex
 	flashes func(r *http.Request) string
+	routes  []string
 }
 
 type readyCheck struct {
@@ -90,15 +91,13 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	return s, nil
 }
 
-// Mux returns the router, for areas that register plain handlers.
-func (s *Server) Mux() *http.ServeMux { return s.mux }
-
 // Log returns the server's logger.
 func (s *Server) Log() *slog.Logger { return s.log }
 
 // Route registers a handler that returns an error; the error is written once
 // by Error.
 func (s *Server) Route(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+	s.routes = append(s.routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := f(w, r); err != nil {
 			s.Error(w, r, err)
@@ -107,7 +106,14 @@ func (s *Server) Route(pattern string, f func(http.ResponseWriter, *http.Request
 }
 
 // Handle registers a plain handler.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// Routes lists the patterns registered through Route and Handle, in order
+// (tests walk them to prove authorization on every route).
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
 
 // AddTemplates parses an area's page templates (the *.html at the root of
 // fsys) and its messages.fr.json.

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"vigie"
+	"vigie/internal/audit"
+	"vigie/internal/auth"
+	"vigie/internal/bus"
+	"vigie/internal/db"
+	"vigie/internal/org"
+	"vigie/internal/web"
+)
+
+// openApp opens the shared machinery and builds every area, wiring them by
+// hand. Nothing listens yet; on error, everything opened so far is closed.
+// With server false (CLI commands) the bus and the web server are left out:
+// events still reach the outbox, and the next server relays them.
+func openApp(ctx context.Context, cfg *Config, log *slog.Logger, server bool) (*app, error) {
+	a := &app{cfg: cfg, log: log, reg: newRegistry()}
+	if err := a.open(ctx, server); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) open(ctx context.Context, server bool) (err error) {
+	cfg, log := a.cfg, a.log
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+
+	// Storage, then schema: a newer schema stops us here.
+	a.db, err = db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() { a.db.Close() })
+	if err := a.db.Migrate(ctx, log); err != nil {
+		return err
+	}
+
+	// Bus: embedded JetStream under the data directory, or external.
+	var outbox *bus.Outbox
+	if server {
+		if outbox, err = a.openBus(ctx); err != nil {
+			return err
+		}
+	}
+
+	// Journal: every area writes to it in its own transactions.
+	key, err := audit.LoadOrCreateKey(filepath.Join(cfg.DataDir, "journal.key"))
+	if err != nil {
+		return fmt.Errorf("the journal signing key cannot be loaded: %w", err)
+	}
+	a.journal = audit.New(a.db, key, log)
+
+	// Organisation, and the unit tree that authorization decides on.
+	a.org = org.New(org.Config{DB: a.db, Journal: a.journal, Outbox: outbox, Log: log})
+	if err := a.org.Tree().Load(ctx); err != nil {
+		return err
+	}
+
+	// Identity and access.
+	authCfg := auth.Config{
+		SecureCookie: cfg.TLSCert != "" || isHTTPS(cfg.BaseURL),
+		IdleTimeout:  cfg.SessionIdle,
+		MaxLifetime:  cfg.SessionMax,
+	}
+	// Passkeys are bound to the host name users see: the base URL's.
+	// WebAuthn needs a domain name (localhost is fine), never an address.
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+		authCfg.WebAuthnRPID = u.Hostname()
+		authCfg.WebAuthnOrigins = []string{u.Scheme + "://" + u.Host}
+	}
+	if cfg.OIDCIssuer != "" {
+		authCfg.OIDC = &auth.OIDCConfig{IssuerURL: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
+			ClientSecret: cfg.OIDCSecret, RedirectURL: cfg.BaseURL + "/login/oidc/callback"}
+	}
+	a.policy = auth.NewPolicy(a.db, a.org.Tree())
+	a.auth, err = auth.New(ctx, a.db, a.policy, a.journal, log, authCfg)
+	if err != nil {
+		return err
+	}
+	if !server {
+		return nil
+	}
+	a.workers = append(a.workers,
+		func(ctx context.Context) { a.journal.RunCheckpoints(ctx, cfg.CheckpointEach) },
+		func(ctx context.Context) { a.journal.RunPurge(ctx, cfg.JournalKeep, 24*time.Hour) })
+	return a.openWeb()
+}
+
+// openBus opens the bus and the outbox relay (a background worker).
+func (a *app) openBus(ctx context.Context) (*bus.Outbox, error) {
+	var err error
+	a.bus, err = bus.Open(ctx, bus.Config{URL: a.cfg.NATSURL, StoreDir: filepath.Join(a.cfg.DataDir, "jetstream"), Name: "vigie"}, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { a.bus.Close() })
+	a.relay, err = bus.NewRelay(a.db, a.bus, a.log, bus.RelayConfig{Registerer: a.reg})
+	if err != nil {
+		return nil, err
+	}
+	a.workers = append(a.workers, func(ctx context.Context) { a.relay.Run(ctx) })
+	a.flush = append(a.flush, a.relay.Flush)
+	return a.relay.Outbox(), nil
+}
+
+// openWeb builds the web server and registers every area's routes.
+func (a *app) openWeb() error {
+	var err error
+	cfg := a.cfg
+	// Web: shared routes, then each area's.
+	proxies, _ := cfg.proxies()
+	a.web, err = web.New(web.Config{Addr: cfg.Addr, CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, TrustedProxies: proxies}, a.log, a.reg)
+	if err != nil {
+		return err
+	}
+	a.web.SetAuthenticator(a.auth.Middleware)
+	a.web.AddReadyCheck("database", func(ctx context.Context) error { return a.db.SQL().PingContext(ctx) })
+	a.web.AddReadyCheck("bus", a.bus.Ready)
+	a.web.Handle("GET /metrics", metricsHandler(a.reg))
+	if err := a.auth.Register(a.web); err != nil {
+		return err
+	}
+	org.NewHandler(a.org, a.policy).Register(a.web)
+	if err := audit.NewHandler(a.journal, a.policy).Register(a.web); err != nil {
+		return err
+	}
+	a.web.AddNav(
+		web.NavItem{Path: "/", Label: "Home"},
+		web.NavItem{Path: "/admin/org", Label: "Organisation", Roles: []vigie.Role{vigie.RoleAdmin}},
+		web.NavItem{Path: "/audit", Label: "Journal", Roles: []vigie.Role{vigie.RoleSecurity}},
+	)
+	if err := registerHome(a.web); err != nil {
+		return err
+	}
+	registerOpenAPI(a.web)
+	return nil
+}
+
+func isHTTPS(u string) bool { return len(u) > 8 && u[:8] == "https://" }
