@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -56,11 +61,25 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	}
 
 	// Journal: every area writes to it in its own transactions.
-	key, err := audit.LoadOrCreateKey(filepath.Join(cfg.DataDir, "journal.key"))
+	key, err := a.journalKey(ctx)
 	if err != nil {
-		return fmt.Errorf("the journal signing key cannot be loaded: %w", err)
+		return err
 	}
 	a.journal = audit.New(a.db, key, log)
+	if server {
+		// A server must not start on a journal that was tampered with: the
+		// law requires it intact, and new entries would chain onto a lie.
+		// Cost: about 5 s per million entries on SQLite (docs/benchmarks.md).
+		rep, err := a.journal.Verify(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("the journal cannot be verified: %w", err)
+		}
+		if !rep.OK {
+			return vigie.E(vigie.KindConflict, "serve", "The consultation journal fails verification: "+rep.Message+
+				" Investigate with `vigie audit verify` before serving.", nil)
+		}
+		log.Info("journal verified", "entries", rep.Entries, "checkpoints", rep.Checkpoints, "duration", rep.Duration.Round(time.Millisecond).String())
+	}
 
 	// Organisation, and the unit tree that authorization decides on.
 	a.org = org.New(org.Config{DB: a.db, Journal: a.journal, Outbox: outbox, Log: log})
@@ -126,6 +145,8 @@ func (a *app) openWeb() error {
 		return err
 	}
 	a.web.SetAuthenticator(a.auth.Middleware)
+	// Home first; each area adds its own menu entries when it registers.
+	a.web.AddNav(web.NavItem{Path: "/", Label: "Home"})
 	a.web.AddReadyCheck("database", func(ctx context.Context) error { return a.db.SQL().PingContext(ctx) })
 	a.web.AddReadyCheck("bus", a.bus.Ready)
 	a.web.Handle("GET /metrics", metricsHandler(a.reg))
@@ -136,11 +157,6 @@ func (a *app) openWeb() error {
 	if err := audit.NewHandler(a.journal, a.policy).Register(a.web); err != nil {
 		return err
 	}
-	a.web.AddNav(
-		web.NavItem{Path: "/", Label: "Home"},
-		web.NavItem{Path: "/admin/org", Label: "Organisation", Roles: []vigie.Role{vigie.RoleAdmin}},
-		web.NavItem{Path: "/audit", Label: "Journal", Roles: []vigie.Role{vigie.RoleSecurity}},
-	)
 	if err := registerHome(a.web); err != nil {
 		return err
 	}
@@ -149,3 +165,38 @@ func (a *app) openWeb() error {
 }
 
 func isHTTPS(u string) bool { return len(u) > 8 && u[:8] == "https://" }
+
+const metaJournalKey = "journal_public_key"
+
+// journalKey loads the key that signs the journal's checkpoints, creating it
+// only for a database that never had one. The database remembers the public
+// key, so a missing or foreign key file stops the program with a clear
+// message instead of silently starting a new key (checkpoints signed by the
+// old one would then fail verification).
+func (a *app) journalKey(ctx context.Context) (ed25519.PrivateKey, error) {
+	path := filepath.Join(a.cfg.DataDir, "journal.key")
+	known, err := a.meta(ctx, metaJournalKey)
+	if err != nil {
+		return nil, err
+	}
+	if _, statErr := os.Stat(path); errors.Is(statErr, fs.ErrNotExist) && known != "" {
+		return nil, vigie.E(vigie.KindConflict, "journal key", fmt.Sprintf(
+			"The journal signing key %s is missing, but this database's journal was signed with one. Restore it from your key backup (or copy it from another replica) before starting.", path), nil)
+	}
+	key, err := audit.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("the journal signing key %s cannot be loaded: %w", path, err)
+	}
+	pub := base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	switch known {
+	case pub:
+	case "":
+		if _, err := a.db.Exec(ctx, "INSERT INTO meta (key, value) VALUES (?, ?)", metaJournalKey, pub); err != nil {
+			return nil, fmt.Errorf("record the journal public key: %w", err)
+		}
+	default:
+		return nil, vigie.E(vigie.KindConflict, "journal key", fmt.Sprintf(
+			"The journal signing key %s does not belong to this database (its public key differs from the one the database recorded). Use the data directory's own key.", path), nil)
+	}
+	return key, nil
+}

@@ -164,6 +164,17 @@ func (j *Journal) walk(ctx context.Context, to int64, progress func(done, total 
 	if rep.OK && rep.LastSeq < to {
 		rep.fail(ProblemMissing, rep.LastSeq+1, "Entry %d is missing: the journal ends at entry %d but recorded %d entries.", rep.LastSeq+1, rep.LastSeq, to)
 	}
+	// A signed checkpoint beyond the last entry proves that the tail was cut
+	// (entries deleted and the head row rewound to hide it).
+	if rep.OK && to == head {
+		cp, err := nextCP()
+		if err != nil {
+			return nil, err
+		}
+		if cp != nil && cp.Size > rep.LastSeq && j.verifyCheckpoint(cp) {
+			rep.fail(ProblemMissing, rep.LastSeq+1, "Entries %d to %d were removed: a signed checkpoint covers %d entries, the journal ends at %d.", rep.LastSeq+1, cp.Size, cp.Size, rep.LastSeq)
+		}
+	}
 	if progress != nil {
 		progress(rep.Entries, total)
 	}

@@ -72,6 +72,14 @@ func TestVerifyNamesTampering(t *testing.T) {
 		{"last entry deleted", func(t *testing.T, d *db.DB) {
 			exec(t, d, `DELETE FROM audit_entry WHERE seq = 20`)
 		}, ProblemMissing, 20},
+		{"tail cut and head rewound", func(t *testing.T, d *db.DB) {
+			// The last five entries are deleted and the head row made to
+			// agree: the chain is whole, but the signed checkpoint of 20
+			// entries says there were more.
+			e15 := entry(t, d, 15)
+			exec(t, d, `DELETE FROM audit_entry WHERE seq > 15`)
+			exec(t, d, `UPDATE audit_head SET seq = ?, hash = ?`, 15, e15.Hash)
+		}, ProblemMissing, 16},
 		{"two entries swapped", func(t *testing.T, d *db.DB) {
 			e5, e9 := entry(t, d, 5), entry(t, d, 9)
 			rewrite(t, d, 5, e9)

@@ -50,6 +50,19 @@ func hashPassword(password string, p Argon2Params) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// dummyHash returns a well-formed hash of nothing: random salt and key with
+// the current parameters. Checking a password against it costs exactly what
+// a real check costs (so unknown logins take as long as known ones) without
+// paying for a hash at start-up.
+func dummyHash(p Argon2Params) string {
+	salt, key := make([]byte, saltLen), make([]byte, keyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
 var errBadHash = errors.New("auth: malformed password hash")
 
 // parseHash reads a PHC argon2id string.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -54,18 +55,58 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// reqInfo is filled by inner layers for the outer observe layer: each
+// middleware and the mux work on copies of the request, so what they learn
+// (the matched pattern, the signed-in user) travels back through this.
+type reqInfo struct {
+	route  string
+	userID int64
+}
+
+type reqInfoKey struct{}
+
+func infoFrom(r *http.Request) *reqInfo {
+	i, _ := r.Context().Value(reqInfoKey{}).(*reqInfo)
+	return i
+}
+
+// noteRoute records the pattern the mux matched; every registered handler
+// is wrapped with it.
+func noteRoute(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if i := infoFrom(r); i != nil {
+			i.route = r.Pattern
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// noteUser records the acting user once the authenticator has run.
+func noteUser(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if i := infoFrom(r); i != nil {
+			if u := vigie.UserFrom(r.Context()); u != nil {
+				i.userID = u.ID
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // observe logs each request once and counts it. Routes are labelled by their
 // pattern ("GET /admin/units/{id}"), never by raw path, to bound cardinality.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		info := &reqInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 		next.ServeHTTP(sw, r)
 		if sw.code == 0 {
 			sw.code = http.StatusOK
 		}
 		d := time.Since(start)
-		route := r.Pattern
+		route := info.route
 		if route == "" {
 			route = "unmatched"
 		}
@@ -83,8 +124,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("bytes", sw.bytes), slog.Duration("duration", d), slog.String("ip", c.IP),
 			slog.String("request_id", c.RequestID),
 		}
-		if u := vigie.UserFrom(r.Context()); u != nil {
-			attrs = append(attrs, slog.Int64("user_id", u.ID))
+		if info.userID != 0 {
+			attrs = append(attrs, slog.Int64("user_id", info.userID))
 		}
 		s.log.LogAttrs(r.Context(), level, "http", attrs...)
 	})

@@ -82,12 +82,12 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	if static == nil {
 		static = Static()
 	}
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle("GET /static/", noteRoute(http.StripPrefix("/static/", staticHandler(static))))
+	s.mux.Handle("GET /healthz", noteRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.HandleFunc("POST /lang", s.setLang)
+	})))
+	s.mux.Handle("GET /readyz", noteRoute(http.HandlerFunc(s.readyz)))
+	s.mux.Handle("POST /lang", noteRoute(http.HandlerFunc(s.setLang)))
 	return s, nil
 }
 
@@ -98,17 +98,17 @@ func (s *Server) Log() *slog.Logger { return s.log }
 // by Error.
 func (s *Server) Route(pattern string, f func(http.ResponseWriter, *http.Request) error) {
 	s.routes = append(s.routes, pattern)
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle(pattern, noteRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := f(w, r); err != nil {
 			s.Error(w, r, err)
 		}
-	})
+	})))
 }
 
 // Handle registers a plain handler.
 func (s *Server) Handle(pattern string, h http.Handler) {
 	s.routes = append(s.routes, pattern)
-	s.mux.Handle(pattern, h)
+	s.mux.Handle(pattern, noteRoute(h))
 }
 
 // Routes lists the patterns registered through Route and Handle, in order
@@ -158,7 +158,7 @@ func (s *Server) RenderStatus(w http.ResponseWriter, r *http.Request, code int, 
 
 // Handler returns the full handler: the middleware chain around the mux.
 func (s *Server) Handler() http.Handler {
-	var h http.Handler = s.mux
+	var h http.Handler = noteUser(s.mux)
 	if s.authn != nil {
 		h = s.authn(h)
 	}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"vigie"
 	"vigie/internal/web"
 )
@@ -189,4 +192,47 @@ func TestWebTemplatesTranslated(t *testing.T) {
 			t.Errorf("no French translation: %s", m)
 		}
 	}
+}
+
+func TestMetricsLabelRoutePattern(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s, err := web.New(web.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Route("GET /units/{id}", func(w http.ResponseWriter, r *http.Request) error { return nil })
+	s.SetAuthenticator(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(vigie.WithUser(r.Context(), &vigie.User{ID: 7})))
+		})
+	})
+	s.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/units/42", nil))
+	n := testutil.ToFloat64(metricCounter(t, reg))
+	if n != 1 {
+		t.Errorf("vigie_http_requests_total{route=\"GET /units/{id}\"} = %v, want 1", n)
+	}
+}
+
+func metricCounter(t *testing.T, reg *prometheus.Registry) prometheus.Collector {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigie_http_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "route" && l.GetValue() == "GET /units/{id}" {
+					c := prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})
+					c.Add(m.GetCounter().GetValue())
+					return c
+				}
+			}
+		}
+	}
+	t.Fatal("no series labelled with the route pattern")
+	return nil
 }
