@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -33,7 +34,7 @@ func main() {
 	token := flag.String("token", os.Getenv("VIGIE_LOAD_TOKEN"), "API token of an administrator (creates the load accounts)")
 	users := flag.Int("users", 200, "concurrent signed-in users")
 	duration := flag.Duration("duration", 30*time.Second, "how long they browse")
-	think := flag.Duration("think", 0, "pause between a user's requests (0: none, as hard as possible)")
+	think := flag.Duration("think", 0, "mean pause between a user's requests, randomised ±50% (0: none, as hard as possible)")
 	prefix := flag.String("prefix", "load", "login prefix of the load accounts")
 	flag.Parse()
 	if *token == "" {
@@ -97,6 +98,11 @@ func run(base, token, prefix string, n int, duration, think time.Duration) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Real users are not in step: each starts at a random moment
+			// and pauses a random 0.5–1.5 × think between pages.
+			if think > 0 {
+				time.Sleep(time.Duration(rand.Int64N(int64(think))))
+			}
 			for i := 0; ctx.Err() == nil; i++ {
 				p := u.pages[i%len(u.pages)]
 				t0 := time.Now()
@@ -120,7 +126,7 @@ func run(base, token, prefix string, n int, duration, think time.Duration) error
 				}
 				mu.Unlock()
 				if think > 0 {
-					time.Sleep(think)
+					time.Sleep(think/2 + time.Duration(rand.Int64N(int64(think))))
 				}
 			}
 		}()

@@ -113,7 +113,8 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	}
 	a.workers = append(a.workers,
 		func(ctx context.Context) { a.journal.RunCheckpoints(ctx, cfg.CheckpointEach) },
-		func(ctx context.Context) { a.journal.RunPurge(ctx, cfg.JournalKeep, 24*time.Hour) })
+		func(ctx context.Context) { a.journal.RunPurge(ctx, cfg.JournalKeep, 24*time.Hour) },
+		func(ctx context.Context) { every(ctx, 10*time.Minute, "prune sessions", log, a.auth.Prune) })
 	return a.openWeb()
 }
 
@@ -149,7 +150,7 @@ func (a *app) openWeb() error {
 	a.web.AddNav(web.NavItem{Path: "/", Label: "Home"})
 	a.web.AddReadyCheck("database", func(ctx context.Context) error { return a.db.SQL().PingContext(ctx) })
 	a.web.AddReadyCheck("bus", a.bus.Ready)
-	a.web.Handle("GET /metrics", metricsHandler(a.reg))
+	a.web.Handle("GET /metrics", metricsHandler(a.reg, proxies))
 	if err := a.auth.Register(a.web); err != nil {
 		return err
 	}
@@ -199,4 +200,20 @@ func (a *app) journalKey(ctx context.Context) (ed25519.PrivateKey, error) {
 			"The journal signing key %s does not belong to this database (its public key differs from the one the database recorded). Use the data directory's own key.", path), nil)
 	}
 	return key, nil
+}
+
+// every runs f every period until ctx ends, logging failures.
+func every(ctx context.Context, period time.Duration, what string, log *slog.Logger, f func(context.Context) error) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f(ctx); err != nil {
+				log.Warn(what+" failed", "err", err)
+			}
+		}
+	}
 }

@@ -35,7 +35,7 @@ func openCLI(ctx context.Context, cfg *Config, stderr io.Writer) (*app, error) {
 
 func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("say what to do: add, list, disable, reset-mfa or totp")}
+		return usageError{fmt.Errorf("say what to do: add, list, disable, enable, set-password, reset-mfa or totp")}
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("user "+sub, stderr)
@@ -55,9 +55,11 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	case "list":
 		query = fs.String("q", "", "part of login, name or e-mail")
 		role = fs.String("role", "", "only this role")
-	case "disable", "reset-mfa", "totp":
+	case "set-password":
+		pwStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input (else VIGIE_NEW_PASSWORD)")
+	case "disable", "enable", "reset-mfa", "totp":
 	default:
-		return usageError{fmt.Errorf("unknown subcommand %q: add, list, disable, reset-mfa or totp", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q: add, list, disable, enable, set-password, reset-mfa or totp", sub)}
 	}
 	cfg, err := loadConfig(fs, args, getenv)
 	if err != nil {
@@ -74,13 +76,9 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	ctx = cliContext(ctx)
 	switch sub {
 	case "add":
-		password := getenv("VIGIE_NEW_PASSWORD")
-		if *pwStdin {
-			line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-			if err != nil && line == "" {
-				return usageError{fmt.Errorf("no password on standard input")}
-			}
-			password = strings.TrimRight(line, "\r\n")
+		password, err := newPassword(*pwStdin, getenv)
+		if err != nil {
+			return err
 		}
 		acc, enr, err := a.auth.AddUser(ctx, auth.NewUser{Login: *login, Name: *name, Email: *email,
 			Role: vigie.Role(*role), UnitID: *unit, Lang: *lang, Password: password})
@@ -108,6 +106,23 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%v\t%s\n", u.ID, u.Login, u.Name, u.Role, u.Dept, u.UnitID, u.MFAEnrolled, state)
 		}
 		tw.Flush()
+	case "set-password":
+		password, err := newPassword(*pwStdin, getenv)
+		if err != nil {
+			return err
+		}
+		if password == "" {
+			return usageError{fmt.Errorf("give the new password in VIGIE_NEW_PASSWORD or with --password-stdin")}
+		}
+		if err := a.auth.SetPassword(ctx, *login, password); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password of %s changed; its sessions are closed\n", *login)
+	case "enable":
+		if err := a.auth.EnableUser(ctx, *login); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s enabled and unlocked\n", *login)
 	case "disable":
 		if err := a.auth.DisableUser(ctx, *login); err != nil {
 			return err
@@ -133,6 +148,19 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return vigie.Invalidf("user totp", "%s is not a demo account with a second factor.", *login)
 	}
 	return nil
+}
+
+// newPassword reads a new password from standard input (first line) or
+// VIGIE_NEW_PASSWORD, never from a flag (flags show in the process list).
+func newPassword(fromStdin bool, getenv func(string) string) (string, error) {
+	if !fromStdin {
+		return getenv("VIGIE_NEW_PASSWORD"), nil
+	}
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usageError{fmt.Errorf("no password on standard input")}
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 func rolesList() string {

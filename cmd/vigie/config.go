@@ -34,7 +34,6 @@ type Config struct {
 	OIDCIssuer     string
 	OIDCClientID   string
 	OIDCSecret     string
-	OIDCName       string
 }
 
 type setting struct {
@@ -122,8 +121,6 @@ var settings = []setting{
 		str(func(c *Config) *string { return &c.OIDCClientID })},
 	{"oidc-client-secret", "VIGIE_OIDC_CLIENT_SECRET", "", "OpenID Connect client secret (never logged)",
 		str(func(c *Config) *string { return &c.OIDCSecret })},
-	{"oidc-name", "VIGIE_OIDC_NAME", "ProConnect", "name of the identity provider shown on the sign-in page",
-		str(func(c *Config) *string { return &c.OIDCName })},
 }
 
 // parseConfig reads the environment, then the flags of fs (args), into a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -92,6 +93,9 @@ func (a *app) seedDemo(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 		a.log.Info("demo data ready", "duration", time.Since(start).Round(time.Millisecond).String())
+		// Seeding parsed every commune's geometry once; give that memory
+		// back now rather than at the runtime's leisure.
+		debug.FreeOSMemory()
 	}
 	return printDemoAccounts(stdout)
 }

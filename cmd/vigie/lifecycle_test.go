@@ -279,3 +279,40 @@ func TestJournalKeyIsNeverReplacedSilently(t *testing.T) {
 		t.Errorf("own key restored: exit %d\n%s", code, out)
 	}
 }
+
+func TestUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	steps := []struct {
+		args []string
+		env  string
+		code int
+		want string
+	}{
+		{[]string{"user", "add", "--login", "cdt.martin", "--name", "Cdt Martin", "--role", "commander"}, "VIGIE_NEW_PASSWORD=Un-Mot-De-Passe-Solide", 0, "TOTP secret"},
+		{[]string{"user", "add", "--login", "cdt.martin", "--name", "Again", "--role", "commander"}, "", 1, ""},
+		{[]string{"user", "add", "--login", "x", "--name", "X", "--role", "pope"}, "", 1, ""},
+		{[]string{"user", "list"}, "", 0, "cdt.martin"},
+		{[]string{"user", "disable", "--login", "cdt.martin"}, "", 0, "disabled"},
+		{[]string{"user", "list", "--q", "martin"}, "", 0, "disabled"},
+		{[]string{"user", "enable", "--login", "cdt.martin"}, "", 0, "enabled"},
+		{[]string{"user", "set-password", "--login", "cdt.martin"}, "VIGIE_NEW_PASSWORD=short", 1, "12"},
+		{[]string{"user", "set-password", "--login", "cdt.martin"}, "VIGIE_NEW_PASSWORD=Encore-Un-Mot-De-Passe", 0, "changed"},
+		{[]string{"user", "reset-mfa", "--login", "cdt.martin"}, "", 0, "reset"},
+		{[]string{"user", "disable", "--login", "nobody"}, "", 1, "No account"},
+		{[]string{"user", "frobnicate"}, "", 2, "unknown subcommand"},
+		{[]string{"token", "create", "--login", "cdt.martin", "--name", "script", "--ttl", "soon"}, "", 2, "ttl"},
+		{[]string{"token", "create", "--login", "cdt.martin", "--name", "script"}, "", 0, "vig_"},
+		{[]string{"audit", "verify", "--quiet"}, "", 0, "journal intact"},
+	}
+	for _, st := range steps {
+		cmd := vigieCmd(t, append(st.args, "--data-dir", dir)...)
+		if st.env != "" {
+			cmd.Env = append(cmd.Env, st.env)
+		}
+		out, _ := cmd.CombinedOutput()
+		code := cmd.ProcessState.ExitCode()
+		if code != st.code || !strings.Contains(string(out), st.want) {
+			t.Errorf("vigie %s: exit %d, output %q; want exit %d and %q", strings.Join(st.args, " "), code, out, st.code, st.want)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -108,9 +110,25 @@ func (a *app) busKind() string {
 	return "embedded"
 }
 
-// metricsHandler serves Prometheus metrics (process, Go runtime, Vigie's own).
-func metricsHandler(reg *prometheus.Registry) http.Handler {
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+// metricsHandler serves Prometheus metrics (process, Go runtime, Vigie's
+// own) to the machine itself and to the trusted proxies' networks only:
+// SECURITY: metrics describe the deployment's traffic and are no business
+// of the Internet. A Prometheus server elsewhere scrapes through the proxy.
+func metricsHandler(reg *prometheus.Registry, allowed []netip.Prefix) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		addr, err := netip.ParseAddr(host)
+		ok := err == nil && addr.Unmap().IsLoopback()
+		for _, p := range allowed {
+			ok = ok || (err == nil && p.Contains(addr.Unmap()))
+		}
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func newRegistry() *prometheus.Registry {

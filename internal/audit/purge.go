@@ -80,10 +80,15 @@ func (j *Journal) Purge(ctx context.Context, before time.Time) (int64, error) {
 func (j *Journal) RunPurge(ctx context.Context, retention, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// The first purge runs a minute after start, not a full period later:
+	// servers restarted more often than every period must still purge.
+	first := time.NewTimer(time.Minute)
+	defer first.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-first.C:
 		case <-t.C:
 		}
 		if n, err := j.Purge(ctx, j.now().Add(-retention)); err != nil {

@@ -78,6 +78,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 				return nil, vigie.E(vigie.KindInvalid, op, fmt.Sprintf("Cannot create the directory %s for the database.", dir), err)
 			}
 		}
+		// SECURITY: the database holds personal data; create it readable
+		// by its owner only (SQLite gives its -wal and -shm files the same
+		// permissions).
+		if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+			f.Close()
+		}
 		q := url.Values{}
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "busy_timeout(10000)")
