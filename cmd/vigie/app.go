@@ -158,7 +158,7 @@ func (a *app) openWeb() error {
 	if err := audit.NewHandler(a.journal, a.policy).Register(a.web); err != nil {
 		return err
 	}
-	if err := registerHome(a.web); err != nil {
+	if err := registerHome(a.web, a.org); err != nil {
 		return err
 	}
 	registerOpenAPI(a.web)

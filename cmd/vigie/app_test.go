@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"vigie/internal/web"
 )
 
 // testApp is a whole Vigie, built by openApp as `vigie serve` builds it,
@@ -137,12 +139,22 @@ func TestDemoSignInAndHome(t *testing.T) {
 	ta := newTestApp(t)
 	c := ta.signIn(t, "agent")
 	code, body := ta.get(t, c, "/")
-	if code != 200 || !strings.Contains(body, "Camille Martin") {
-		t.Fatalf("home: %d, body lacks the user's name", code)
+	if code != 200 || !strings.Contains(body, "Camille Martin") || !strings.Contains(body, "Brigade de Bourg-en-Bresse") {
+		t.Fatalf("home: %d, body lacks the user's name or unit", code)
 	}
 	// A citizen signs in with a password only.
 	c = ta.signIn(t, "citoyen")
 	if code, _ := ta.get(t, c, "/"); code != 200 {
 		t.Fatalf("citizen home: %d", code)
+	}
+}
+
+func TestHomeTemplatesTranslated(t *testing.T) {
+	missing, err := web.Untranslated(os.DirFS("templates"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range missing {
+		t.Errorf("no French translation: %s", m)
 	}
 }

@@ -116,3 +116,22 @@ func TestServeRefusesUnwritableDataDir(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want a failure naming the data directory", code, errb.String())
 	}
 }
+
+// FuzzParseConfig: any environment value or flag gives a Config or a clear
+// error, never a panic, and an accepted Config is valid.
+func FuzzParseConfig(f *testing.F) {
+	f.Add("VIGIE_SESSION_IDLE", "30m", "--addr", "127.0.0.1:1")
+	f.Add("VIGIE_TRUSTED_PROXIES", "10.0.0.0/8, ::1", "--journal-retention", "3y")
+	f.Add("VIGIE_DEMO", "1", "--log-level", "debug")
+	f.Fuzz(func(t *testing.T, envKey, envVal, flagName, flagVal string) {
+		fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c, err := parseConfig(fs, []string{flagName, flagVal}, env(map[string]string{envKey: envVal}))
+		if err != nil {
+			return
+		}
+		if c.DataDir == "" || c.DatabaseURL == "" || c.SessionIdle <= 0 || c.JournalKeep < 24*time.Hour {
+			t.Errorf("accepted an invalid config: %+v", c)
+		}
+	})
+}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
 
 	"vigie"
+	"vigie/internal/org"
 	"vigie/internal/web"
 )
 
@@ -18,6 +20,12 @@ var templates embed.FS
 
 type homeLink struct {
 	Path, Title, Desc string
+}
+
+var roleNames = map[vigie.Role]string{
+	vigie.RoleCitizen: "Citizen", vigie.RoleAgent: "Gendarme", vigie.RoleInvestigator: "Investigator (OPJ)",
+	vigie.RoleCommander: "Commander", vigie.RoleAnalyst: "Analyst", vigie.RoleSecurity: "Security officer",
+	vigie.RoleAdmin: "Administrator", vigie.RoleTrainer: "Trainer",
 }
 
 func homeLinks(u *vigie.User) []homeLink {
@@ -36,7 +44,12 @@ func homeLinks(u *vigie.User) []homeLink {
 	return links
 }
 
-func registerHome(s *web.Server) error {
+// unitNamer names a unit for the home page (internal/org satisfies it).
+type unitNamer interface {
+	Unit(ctx context.Context, id int64) (org.Unit, error)
+}
+
+func registerHome(s *web.Server, units unitNamer) error {
 	sub, err := fs.Sub(templates, "templates")
 	if err != nil {
 		return err
@@ -46,7 +59,16 @@ func registerHome(s *web.Server) error {
 	}
 	s.Route("GET /{$}", func(w http.ResponseWriter, r *http.Request) error {
 		u := vigie.UserFrom(r.Context())
-		return s.Render(w, r, "home/home.html", map[string]any{"Links": homeLinks(u)})
+		data := map[string]any{"Links": homeLinks(u)}
+		if u != nil && u.UnitID != 0 {
+			if unit, err := units.Unit(r.Context(), u.UnitID); err == nil {
+				data["Unit"] = unit
+			}
+		}
+		if u != nil {
+			data["Role"] = roleNames[u.Role]
+		}
+		return s.Render(w, r, "home/home.html", data)
 	})
 	return nil
 }

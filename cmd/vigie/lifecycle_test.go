@@ -316,3 +316,46 @@ func TestUserCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoRefusesRealData(t *testing.T) {
+	dir := t.TempDir()
+	if out, code := runVigie(t, "user", "add", "--data-dir", dir, "--login", "vraie.personne", "--name", "Vraie Personne", "--role", "agent"); code != 0 {
+		t.Fatalf("user add: %s", out)
+	}
+	out, code := runVigie(t, "serve", "--demo", "--data-dir", dir, "--addr", freeAddr(t))
+	if code != exitFail || !strings.Contains(out, "--demo refused") || !strings.Contains(out, "1 accounts") {
+		t.Errorf("serve --demo on real data: exit %d\n%s", code, out)
+	}
+}
+
+func TestBackupWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real server")
+	}
+	dir := t.TempDir()
+	if out, code := runVigie(t, "user", "add", "--data-dir", dir, "--login", "chef", "--name", "Chef", "--role", "admin"); code != 0 {
+		t.Fatalf("user add: %s", out)
+	}
+	addr := freeAddr(t)
+	srv := startServer(t, dir, addr)
+	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
+	out := filepath.Join(t.TempDir(), "b")
+	if msg, code := runVigie(t, "backup", "--data-dir", dir, "--out", out); code != 0 || !strings.Contains(msg, "not in this backup") {
+		t.Fatalf("backup: exit %d\n%s", code, msg)
+	}
+	if _, err := os.Stat(filepath.Join(out, "journal.key")); err == nil {
+		t.Error("the signing key was copied without --with-key")
+	}
+	// The copy is a working installation once its key is put back.
+	key, _ := os.ReadFile(filepath.Join(dir, "journal.key"))
+	os.WriteFile(filepath.Join(out, "journal.key"), key, 0o600)
+	if msg, code := runVigie(t, "user", "list", "--data-dir", out); code != 0 || !strings.Contains(msg, "chef") {
+		t.Errorf("restored copy: exit %d\n%s", code, msg)
+	}
+	if msg, code := runVigie(t, "audit", "verify", "--data-dir", out, "--quiet"); code != 0 {
+		t.Errorf("restored copy's journal: exit %d\n%s", code, msg)
+	}
+	if msg, code := runVigie(t, "backup", "--data-dir", dir, "--out", out); code != exitConfig || !strings.Contains(msg, "not empty") {
+		t.Errorf("backup into a non-empty directory: exit %d\n%s", code, msg)
+	}
+}

@@ -198,17 +198,11 @@ func (h *Handler) apiUpdateUnit(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) apiDeleteUnit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r)
+	u, err := h.unitToAdmin(r)
 	if err != nil {
 		return err
 	}
-	u, err := h.svc.Unit(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := h.canAdmin(ctx, u.Dept, u.ID); err != nil {
-		return err
-	}
+	id := u.ID
 	if err := h.svc.DeleteUnit(ctx, id); err != nil {
 		return err
 	}

@@ -92,6 +92,20 @@ func (h *Handler) canAdmin(ctx context.Context, dept string, unit int64) error {
 	return h.auth.Check(ctx, vigie.PermOrgAdmin, t)
 }
 
+// unitToAdmin loads the unit named in the path and checks that the actor
+// may administer it.
+func (h *Handler) unitToAdmin(r *http.Request) (Unit, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return Unit{}, err
+	}
+	u, err := h.svc.Unit(r.Context(), id)
+	if err != nil {
+		return Unit{}, err
+	}
+	return u, h.canAdmin(r.Context(), u.Dept, u.ID)
+}
+
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -216,15 +230,8 @@ type unitPage struct {
 func (h *Handler) pageUnit(s *web.Server) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		u, err := h.unitToAdmin(r)
 		if err != nil {
-			return err
-		}
-		u, err := h.svc.Unit(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := h.canAdmin(ctx, u.Dept, u.ID); err != nil {
 			return err
 		}
 		p := unitPage{Unit: u}
@@ -354,17 +361,11 @@ func (h *Handler) formUpdateUnit(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) formDeleteUnit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r)
+	u, err := h.unitToAdmin(r)
 	if err != nil {
 		return err
 	}
-	u, err := h.svc.Unit(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := h.canAdmin(ctx, u.Dept, u.ID); err != nil {
-		return err
-	}
+	id := u.ID
 	if err := h.svc.DeleteUnit(ctx, id); err != nil {
 		return err
 	}
