@@ -112,7 +112,13 @@ func (ta *testApp) signIn(t testing.TB, login string) *http.Client {
 
 func (ta *testApp) post(t testing.TB, c *http.Client, path string, form url.Values) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("POST", ta.srv.URL+path, strings.NewReader(form.Encode()))
+	return postTo(t, c, ta.srv.URL+path, form)
+}
+
+// postTo posts a form as a same-origin browser would.
+func postTo(t testing.TB, c *http.Client, target string, form url.Values) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	res, err := c.Do(req)
