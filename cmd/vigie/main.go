@@ -29,6 +29,7 @@ Usage:
   vigie migrate [flags]             apply database migrations and exit
   vigie user add|list|disable|reset-mfa [flags]
   vigie token create --login L --name N [--ttl 90d]
+  vigie grant --login L --perm read (--unit ID | --kind K --id ID) --reason R [--ttl 30d]
   vigie audit verify [flags]        prove the consultation journal intact
   vigie backup [--out DIR] [flags]  write a consistent copy while serving
   vigie version
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdUser(ctx, rest, stdout, stderr, getenv)
 	case "token":
 		err = cmdToken(ctx, rest, stdout, stderr, getenv)
+	case "grant":
+		err = cmdGrant(ctx, rest, stdout, stderr, getenv)
 	case "audit":
 		err = cmdAudit(ctx, rest, stdout, stderr, getenv)
 	case "backup":

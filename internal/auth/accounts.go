@@ -296,8 +296,16 @@ func (a *Auth) Grant(ctx context.Context, g Grant) (*Grant, error) {
 	if strings.TrimSpace(g.Reason) == "" {
 		return nil, vigie.Invalidf(op, "A reason is required for an explicit permission.")
 	}
+	switch g.Perm {
+	case vigie.PermRead, vigie.PermWrite, vigie.PermStats, vigie.PermJournalRead, vigie.PermJournalExport:
+	default:
+		return nil, vigie.Invalidf(op, "%q cannot be granted: choose read, write, stats, journal.read or journal.export.", g.Perm)
+	}
 	if (g.Kind == "" || g.TargetID == "") && g.UnitID == 0 {
 		return nil, vigie.Invalidf(op, "Name the record (kind and id) or the unit the permission applies to.")
+	}
+	if g.UnitID != 0 && a.deptOf(g.UnitID) == "" {
+		return nil, vigie.Invalidf(op, "There is no unit %d.", g.UnitID)
 	}
 	if !g.ExpiresAt.After(a.now()) {
 		return nil, vigie.Invalidf(op, "An explicit permission needs an expiry date in the future.")

@@ -128,3 +128,14 @@ func Console(ctx context.Context, operator string) context.Context {
 	return vigie.WithUser(ctx, &vigie.User{Login: "cli:" + operator, Name: "vigie CLI (" + operator + ")",
 		Role: vigie.RoleAdmin, Via: "cli"})
 }
+
+// GrantTo gives the account of login an explicit permission (the console's
+// `vigie grant`).
+func (a *Auth) GrantTo(ctx context.Context, login string, g Grant) (*Grant, error) {
+	id, err := a.accountID(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	g.UserID = id
+	return a.Grant(ctx, g)
+}
