@@ -32,6 +32,15 @@ func (h *handler) registerAdmin() {
 	s.Route("POST /api/v1/users/{id}/reset-mfa", h.apiAction("reset-mfa"))
 }
 
+// accountInPath returns the account id of the path, for a signed-in actor
+// (whose right on that account the service then checks).
+func accountInPath(r *http.Request) (int64, error) {
+	if err := Require(r.Context()); err != nil {
+		return 0, err
+	}
+	return pathID(r)
+}
+
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -152,10 +161,7 @@ func (h *handler) createUserForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) userPage(w http.ResponseWriter, r *http.Request) error {
-	if err := Require(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := accountInPath(r)
 	if err != nil {
 		return err
 	}
@@ -172,10 +178,7 @@ func (h *handler) renderUser(w http.ResponseWriter, r *http.Request, code int, a
 }
 
 func (h *handler) updateUserForm(w http.ResponseWriter, r *http.Request) error {
-	if err := Require(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := accountInPath(r)
 	if err != nil {
 		return err
 	}
@@ -209,10 +212,7 @@ func (h *handler) userFormError(w http.ResponseWriter, r *http.Request, id int64
 }
 
 func (h *handler) userActionForm(w http.ResponseWriter, r *http.Request) error {
-	if err := Require(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := accountInPath(r)
 	if err != nil {
 		return err
 	}
@@ -293,10 +293,7 @@ func (h *handler) apiCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiGet(w http.ResponseWriter, r *http.Request) error {
-	if err := Require(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := accountInPath(r)
 	if err != nil {
 		return err
 	}
@@ -309,10 +306,7 @@ func (h *handler) apiGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiUpdate(w http.ResponseWriter, r *http.Request) error {
-	if err := Require(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := accountInPath(r)
 	if err != nil {
 		return err
 	}
@@ -330,10 +324,7 @@ func (h *handler) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) apiAction(action string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := Require(r.Context()); err != nil {
-			return err
-		}
-		id, err := pathID(r)
+		id, err := accountInPath(r)
 		if err != nil {
 			return err
 		}

@@ -309,13 +309,21 @@ func (a *Auth) VerifyMFA(ctx context.Context, token, code string) (*SignedIn, er
 // commitMFAFailure counts a wrong or replayed code like a wrong password
 // (SECURITY: 6 digits fall to brute force without it) and journals it.
 func (a *Auth) commitMFAFailure(ctx context.Context, u *userRow, reused bool) error {
+	if reused {
+		return a.secondFactorRefused(ctx, u, "code already used",
+			vigie.E(vigie.KindInvalid, "auth.VerifyMFA", "This code was already used. Wait for the next one.", nil))
+	}
+	return a.secondFactorRefused(ctx, u, "wrong code", errCode)
+}
+
+// secondFactorRefused counts a refused second factor (TOTP code or passkey)
+// like a wrong password, locking the account after MaxFailures, journals
+// why, and returns userErr.
+func (a *Auth) secondFactorRefused(ctx context.Context, u *userRow, why string, userErr error) error {
 	now := a.now()
 	err := a.d.InTx(ctx, func(tx *db.Tx) error {
 		rec := vigie.Record{Action: vigie.ActAuth, Object: "user", ObjectID: itoa(u.ID), Dept: u.Dept, UnitID: u.UnitID,
-			Detail: "second factor refused: wrong code"}
-		if reused {
-			rec.Detail = "second factor refused: code already used"
-		}
+			Detail: "second factor refused: " + why}
 		failed, locks, err := addFailure(ctx, tx, u.ID)
 		if err != nil {
 			return err
@@ -332,10 +340,7 @@ func (a *Auth) commitMFAFailure(ctx context.Context, u *userRow, reused bool) er
 	if err != nil {
 		return err
 	}
-	if reused {
-		return vigie.E(vigie.KindInvalid, "auth.VerifyMFA", "This code was already used. Wait for the next one.", nil)
-	}
-	return errCode
+	return userErr
 }
 
 // SignOut deletes the session of token.

@@ -353,7 +353,7 @@ func (a *Auth) FinishPasskeyMFA(ctx context.Context, token string, response []by
 		return nil, err
 	}
 	if sd == nil {
-		return nil, a.passkeyRefused(ctx, u, "no passkey request in progress (expired or replayed)", errCeremony)
+		return nil, a.secondFactorRefused(ctx, u, "no passkey request in progress (expired or replayed)", errCeremony)
 	}
 	pu, rows, err := a.loadPasskeyUser(ctx, a.d, u.ID, u.Login, u.Name)
 	if err != nil {
@@ -361,7 +361,7 @@ func (a *Auth) FinishPasskeyMFA(ctx context.Context, token string, response []by
 	}
 	cred, err := a.rp.ValidateLogin(pu, *sd, parsed)
 	if err != nil {
-		return nil, a.passkeyRefused(ctx, u, "passkey not verified", errPasskey)
+		return nil, a.secondFactorRefused(ctx, u, "passkey not verified", errPasskey)
 	}
 	var row *passkeyRow
 	for _, r := range rows {
@@ -376,7 +376,7 @@ func (a *Auth) FinishPasskeyMFA(ctx context.Context, token string, response []by
 	// copies of the private key exist (or a replayed assertion): refuse,
 	// and say so in the journal for the security officer.
 	if cred.Authenticator.CloneWarning {
-		return nil, a.passkeyRefused(ctx, u, "passkey #"+itoa(row.ID)+" refused: signature counter went backwards (cloned authenticator?)", errPasskey)
+		return nil, a.secondFactorRefused(ctx, u, "passkey #"+itoa(row.ID)+" refused: signature counter went backwards (cloned authenticator?)", errPasskey)
 	}
 	var out *SignedIn
 	err = a.d.InTx(ctx, func(tx *db.Tx) error {
@@ -391,7 +391,7 @@ func (a *Auth) FinishPasskeyMFA(ctx context.Context, token string, response []by
 		return err
 	})
 	if errors.Is(err, errPasskey) {
-		return nil, a.passkeyRefused(ctx, u, "passkey #"+itoa(row.ID)+" refused: used concurrently", errPasskey)
+		return nil, a.secondFactorRefused(ctx, u, "passkey #"+itoa(row.ID)+" refused: used concurrently", errPasskey)
 	}
 	return out, err
 }
@@ -418,28 +418,3 @@ func (a *Auth) completeSecondFactor(ctx context.Context, tx *db.Tx, s *Session, 
 	return &SignedIn{Token: tok, Step: StepDone, User: actor}, nil
 }
 
-// passkeyRefused counts a refused assertion like a wrong code (lock-out
-// included), journals why, and returns userErr.
-func (a *Auth) passkeyRefused(ctx context.Context, u *userRow, why string, userErr error) error {
-	now := a.now()
-	err := a.d.InTx(ctx, func(tx *db.Tx) error {
-		rec := vigie.Record{Action: vigie.ActAuth, Object: "user", ObjectID: itoa(u.ID), Dept: u.Dept, UnitID: u.UnitID,
-			Detail: "second factor refused: " + why}
-		failed, locks, err := addFailure(ctx, tx, u.ID)
-		if err != nil {
-			return err
-		}
-		if failed >= a.cfg.MaxFailures {
-			until := now.Add(a.lockDuration(locks))
-			if err := lockUser(ctx, tx, u.ID, until); err != nil {
-				return err
-			}
-			rec.Detail += "; account locked until " + until.UTC().Format(time.RFC3339)
-		}
-		return a.record(ctx, tx, u.User("session"), rec)
-	})
-	if err != nil {
-		return err
-	}
-	return userErr
-}
