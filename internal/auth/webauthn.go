@@ -417,4 +417,3 @@ func (a *Auth) completeSecondFactor(ctx context.Context, tx *db.Tx, s *Session, 
 	}
 	return &SignedIn{Token: tok, Step: StepDone, User: actor}, nil
 }
-
