@@ -23,9 +23,22 @@ func cmdGrant(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	id := fs.String("id", "", "identifier of that record")
 	reason := fs.String("reason", "", "why (journaled): a case number, a joint investigation...")
 	ttl := fs.String("ttl", "30d", "how long the permission lasts")
+	revoke := fs.Int64("revoke", 0, "end the permission with this number instead")
 	cfg, err := loadConfig(fs, args, getenv)
 	if err != nil {
 		return err
+	}
+	if *revoke != 0 {
+		a, err := openCLI(ctx, cfg, stderr)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if err := a.auth.RevokeGrant(cliContext(ctx), *revoke); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "permission %d revoked\n", *revoke)
+		return nil
 	}
 	d, err := parseDuration(*ttl)
 	if err != nil || d <= 0 {

@@ -304,6 +304,8 @@ func TestUserCommands(t *testing.T) {
 		{[]string{"token", "create", "--login", "cdt.martin", "--name", "script"}, "", 0, "vig_"},
 		{[]string{"grant", "--login", "cdt.martin", "--perm", "read", "--unit", "7", "--reason", "joint inquiry 2026-01-000123"}, "", 1, "no unit 7"},
 		{[]string{"grant", "--login", "cdt.martin", "--perm", "read", "--kind", "case", "--id", "2026-01-000123", "--reason", "joint inquiry"}, "", 0, "may read"},
+		{[]string{"grant", "--revoke", "1"}, "", 0, "permission 1 revoked"},
+		{[]string{"grant", "--revoke", "1"}, "", 1, "ot found"},
 		{[]string{"grant", "--login", "cdt.martin", "--perm", "org.admin", "--unit", "7", "--reason", "x"}, "", 1, "cannot be granted"},
 		{[]string{"grant", "--login", "cdt.martin", "--perm", "read", "--reason", "x"}, "", 1, "Name the record"},
 		{[]string{"audit", "verify", "--quiet"}, "", 0, "journal intact"},

@@ -320,6 +320,24 @@ func (a *Auth) Grant(ctx context.Context, g Grant) (*Grant, error) {
 	return &g, err
 }
 
+// RevokeGrant ends an explicit permission before its expiry; the change is
+// journaled on the account that held it.
+func (a *Auth) RevokeGrant(ctx context.Context, id int64) error {
+	const op = "auth.RevokeGrant"
+	userID, err := grantOwner(ctx, a.d, id)
+	if err != nil {
+		return db.NotFound(op, err)
+	}
+	_, err = a.change(ctx, userID, "permission "+itoa(id)+" revoked", func(tx *db.Tx, u *userRow) error {
+		ok, err := deleteGrant(ctx, tx, id)
+		if err == nil && !ok {
+			return vigie.E(vigie.KindNotFound, op, "No such permission.", nil)
+		}
+		return err
+	})
+	return err
+}
+
 func grantWhat(g Grant) string {
 	if g.UnitID != 0 {
 		return "unit " + itoa(g.UnitID)

@@ -438,6 +438,13 @@ func grantsFor(ctx context.Context, q querier, userID int64, perm vigie.Perm, no
 	return out, rows.Err()
 }
 
+// grantOwner returns the account an explicit permission was given to.
+func grantOwner(ctx context.Context, q querier, id int64) (int64, error) {
+	var userID int64
+	err := q.QueryRow(ctx, `SELECT user_id FROM grants WHERE id = ?`, id).Scan(&userID)
+	return userID, err
+}
+
 func deleteGrant(ctx context.Context, q querier, id int64) (bool, error) {
 	res, err := q.Exec(ctx, `DELETE FROM grants WHERE id = ?`, id)
 	if err != nil {

@@ -27,13 +27,6 @@ const unassignedFill = "#f6f6f6"
 // MapWidth is the width of the map in SVG units.
 const mapWidth = 800.0
 
-// brigadeColour is what the legend shows.
-type brigadeColour struct {
-	ID     int64
-	Name   string
-	Colour string
-}
-
 // drawMap returns the SVG of the communes, coloured by brigade, and the
 // colour of each brigade. names gives the brigades' names for the tooltips.
 func drawMap(title string, communes []Commune, names map[int64]string) (template.HTML, map[int64]string) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -133,11 +132,6 @@ func jsonProblem(err error) string {
 	return "it cannot be read."
 }
 
-// logAttrs is a helper for handlers that need the request's logger fields.
-func logAttrs(r *http.Request) []any {
-	c := vigie.ClientFrom(r.Context())
-	return []any{slog.String("request_id", c.RequestID), slog.String("ip", c.IP)}
-}
 
 type errorPage struct {
 	Status  int

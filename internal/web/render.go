@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -173,9 +172,4 @@ func (p *pageSet) render(w http.ResponseWriter, r *http.Request, code int, name 
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-// pageName checks that name looks like "area/file.html".
-func pageName(name string) bool {
-	return path.Ext(name) == ".html" && strings.Count(name, "/") == 1
 }

@@ -23,7 +23,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,7 +53,6 @@ type Server struct {
 	ready   []readyCheck
 	metrics *httpMetrics
 	srv     *http.Server
-	mu      sync.Mutex
 	flashes func(r *http.Request) string
 	routes  []string
 }
