@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -102,6 +103,11 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	if cfg.OIDCIssuer != "" {
 		authCfg.OIDC = &auth.OIDCConfig{IssuerURL: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
 			ClientSecret: cfg.OIDCSecret, RedirectURL: cfg.BaseURL + "/login/oidc/callback"}
+	}
+	// Reading an account is a consultation of personal data: the journal's
+	// motif gate asks why (a.web exists by the time a request comes).
+	authCfg.Motif = func(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+		return audit.RequireMotif(a.web, w, r)
 	}
 	a.policy = auth.NewPolicy(a.db, a.org.Tree())
 	a.auth, err = auth.New(ctx, a.db, a.policy, a.journal, log, authCfg)

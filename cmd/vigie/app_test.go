@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,31 @@ func TestHomeTemplatesTranslated(t *testing.T) {
 	}
 	for _, m := range missing {
 		t.Errorf("no French translation: %s", m)
+	}
+}
+
+// TestAccountConsultationAsksMotifAndIsJournaled: an account holds personal
+// data; reading it asks why, and the journal keeps the answer.
+func TestAccountConsultationAsksMotifAndIsJournaled(t *testing.T) {
+	ta := newTestApp(t)
+	c := ta.signIn(t, "admin")
+	var id int64
+	if err := ta.db.QueryRow(context.Background(), "SELECT id FROM users WHERE login = ?", "agent2a").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	path := "/admin/users/" + strconv.FormatInt(id, 10)
+	code, body := ta.get(t, c, path)
+	if code != 200 || !strings.Contains(body, "Motif de la consultation") || strings.Contains(body, "Ange Santoni") {
+		t.Fatalf("without a motif: %d; want the motif page and no personal data", code)
+	}
+	code, body = ta.get(t, c, path+"?motif=controle-hierarchique")
+	if code != 200 || !strings.Contains(body, "Ange Santoni") {
+		t.Fatalf("with a motif: %d, the account is not shown", code)
+	}
+	var n int
+	ta.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM audit_entry WHERE action = 'consult' AND object = 'user' AND object_id = ? AND motif = ? AND actor_login = 'admin'",
+		strconv.FormatInt(id, 10), "controle-hierarchique").Scan(&n)
+	if n != 1 {
+		t.Errorf("journal entries for the consultation: %d, want 1", n)
 	}
 }

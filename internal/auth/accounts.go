@@ -155,6 +155,24 @@ func (a *Auth) GetUser(ctx context.Context, id int64) (*Account, error) {
 	return &u.Account, nil
 }
 
+// ConsultUser returns the account id for an administrator who gave a motif,
+// and journals the consultation with it in the same transaction (an
+// account holds personal data: name, e-mail, unit).
+func (a *Auth) ConsultUser(ctx context.Context, id int64, motif string) (*Account, error) {
+	acc, err := a.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	err = a.d.InTx(ctx, func(tx *db.Tx) error {
+		return a.record(ctx, tx, nil, vigie.Record{Action: vigie.ActConsult, Object: "user", ObjectID: itoa(acc.ID),
+			Dept: acc.Dept, UnitID: acc.UnitID, Motif: motif, Detail: "account consulted"})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
 // ListUsers lists the accounts that match f and that the acting user may
 // administer (all of them from the console).
 func (a *Auth) ListUsers(ctx context.Context, f Filter) ([]Account, error) {

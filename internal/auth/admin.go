@@ -165,11 +165,31 @@ func (h *handler) userPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := h.a.GetUser(r.Context(), id)
-	if err != nil {
+	acc, ok, err := h.consult(w, r, id)
+	if !ok {
 		return err
 	}
 	return h.renderUser(w, r, 0, acc, "", "")
+}
+
+// consult reads an account for display: with the motif gate and a journal
+// entry when the gate is configured. ok is false when the gate answered
+// (motif page shown) or on error.
+func (h *handler) consult(w http.ResponseWriter, r *http.Request, id int64) (*Account, bool, error) {
+	if h.a.cfg.Motif == nil {
+		acc, err := h.a.GetUser(r.Context(), id)
+		return acc, err == nil, err
+	}
+	// Authorization first: the motif page is no oracle for who exists.
+	if _, err := h.a.GetUser(r.Context(), id); err != nil {
+		return nil, false, err
+	}
+	motif, ok, err := h.a.cfg.Motif(w, r)
+	if !ok {
+		return nil, false, err
+	}
+	acc, err := h.a.ConsultUser(r.Context(), id, motif)
+	return acc, err == nil, err
 }
 
 func (h *handler) renderUser(w http.ResponseWriter, r *http.Request, code int, acc *Account, errMsg, done string) error {
@@ -297,8 +317,8 @@ func (h *handler) apiGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := h.a.GetUser(r.Context(), id)
-	if err != nil {
+	acc, ok, err := h.consult(w, r, id)
+	if !ok {
 		return err
 	}
 	web.WriteJSON(w, http.StatusOK, acc)

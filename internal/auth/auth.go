@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -45,6 +46,12 @@ type Config struct {
 	IPWindow      time.Duration
 	// OIDC enables sign-in through an external OpenID Connect provider.
 	OIDC *OIDCConfig
+	// Motif asks for, and reads, the reason (motif) of a consultation of
+	// an account's personal data: a page when it is missing from a
+	// browser request, an error for an API call. internal/audit provides
+	// it (audit.RequireMotif), wired in main. Nil: account pages ask no
+	// motif and journal no consultation (tests of this package only).
+	Motif func(w http.ResponseWriter, r *http.Request) (motif string, ok bool, err error)
 	// WebAuthnRPID is the relying party id of passkeys: the host of the
 	// public base URL ("vigie.gendarmerie.fr"). Empty: passkeys are
 	// disabled (no routes, nothing shown). A passkey is bound to it for

@@ -132,7 +132,6 @@ func jsonProblem(err error) string {
 	return "it cannot be read."
 }
 
-
 type errorPage struct {
 	Status  int
 	Title   string
