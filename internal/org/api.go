@@ -160,15 +160,11 @@ func (h *Handler) apiUnit(w http.ResponseWriter, r *http.Request) error {
 	}
 	res := unitResponse{Unit: u}
 	if u.Kind == Brigade {
-		cs, err := h.svc.Communes(ctx, u.Dept, false)
-		if err != nil {
+		if res.Territory, err = h.svc.Territory(ctx, u.ID); err != nil {
 			return err
 		}
-		res.Territory = []Commune{}
-		for _, c := range cs {
-			if c.BrigadeID == u.ID {
-				res.Territory = append(res.Territory, c)
-			}
+		if res.Territory == nil {
+			res.Territory = []Commune{}
 		}
 	}
 	web.WriteJSON(w, http.StatusOK, res)

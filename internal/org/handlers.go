@@ -248,16 +248,12 @@ func (h *Handler) pageUnit(s *web.Server) func(http.ResponseWriter, *http.Reques
 			}
 		}
 		if u.Kind == Brigade {
-			communes, err := h.svc.Communes(ctx, u.Dept, false)
-			if err != nil {
+			if p.Communes, err = h.svc.Territory(ctx, u.ID); err != nil {
 				return err
 			}
 			var codes []string
-			for _, c := range communes {
-				if c.BrigadeID == u.ID {
-					p.Communes = append(p.Communes, c)
-					codes = append(codes, c.INSEE)
-				}
+			for _, c := range p.Communes {
+				codes = append(codes, c.INSEE)
 			}
 			p.INSEE = strings.Join(codes, "\n")
 		}

@@ -126,6 +126,11 @@ func (s *Service) Communes(ctx context.Context, dept string, geometry bool) ([]C
 	return listCommunes(ctx, s.db, strings.ToUpper(dept), geometry)
 }
 
+// Territory lists the communes of a brigade, by INSEE code.
+func (s *Service) Territory(ctx context.Context, brigade int64) ([]Commune, error) {
+	return listTerritory(ctx, s.db, brigade)
+}
+
 // parentOf loads the parent for a new or moved unit; 0 means none.
 func parentOf(ctx context.Context, q querier, id int64) (*Unit, error) {
 	if id == 0 {

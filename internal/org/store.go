@@ -216,6 +216,16 @@ func listCommunes(ctx context.Context, q querier, dept string, geometry bool) ([
 	return scanCommunes(rows, geometry)
 }
 
+// listTerritory lists the communes of one brigade (no geometry).
+func listTerritory(ctx context.Context, q querier, brigade int64) ([]Commune, error) {
+	rows, err := q.Query(ctx, `SELECT `+communeCols+` FROM communes c JOIN brigade_communes b ON b.insee = c.insee
+		WHERE b.brigade_id = ? ORDER BY c.insee`, brigade)
+	if err != nil {
+		return nil, fmt.Errorf("org: territory of %d: %w", brigade, err)
+	}
+	return scanCommunes(rows, false)
+}
+
 func getCommune(ctx context.Context, q querier, insee string) (Commune, error) {
 	rows, err := q.Query(ctx, `SELECT `+communeCols+` FROM communes c LEFT JOIN brigade_communes b ON b.insee = c.insee WHERE c.insee = ?`, insee)
 	if err != nil {
