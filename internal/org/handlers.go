@@ -46,13 +46,13 @@ func (h *Handler) Register(s *web.Server) {
 
 	s.Route("GET /admin/org", h.pageIndex(s))
 	s.Route("GET /admin/org/import", h.pageImport(s))
-	s.Route("POST /admin/org/import", h.formImport)
+	s.FormRoute("POST /admin/org/import", h.formImport)
 	s.Route("GET /admin/org/{dept}", h.pageDept(s))
-	s.Route("POST /admin/org/units", h.formCreateUnit)
+	s.FormRoute("POST /admin/org/units", h.formCreateUnit)
 	s.Route("GET /admin/org/units/{id}", h.pageUnit(s))
-	s.Route("POST /admin/org/units/{id}", h.formUpdateUnit)
-	s.Route("POST /admin/org/units/{id}/delete", h.formDeleteUnit)
-	s.Route("POST /admin/org/units/{id}/communes", h.formTerritory)
+	s.FormRoute("POST /admin/org/units/{id}", h.formUpdateUnit)
+	s.FormRoute("POST /admin/org/units/{id}/delete", h.formDeleteUnit)
+	s.FormRoute("POST /admin/org/units/{id}/communes", h.formTerritory)
 
 	s.Route("GET /api/v1/departements", h.apiDepts)
 	s.Route("POST /api/v1/departements", h.apiCreateDept)

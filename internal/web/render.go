@@ -44,8 +44,10 @@ type PageData struct {
 	Path   string
 	Nav    []NavItem
 	Status int
-	Flash  string
-	D      any // the page's own data
+	Flash  string // a one-time message (see SetFlash)
+	// FlashKind is "info", "success" or "error".
+	FlashKind string
+	D         any // the page's own data
 }
 
 // NavItem is an entry of the main menu, shown to the roles it lists (all

@@ -53,7 +53,6 @@ type Server struct {
 	ready   []readyCheck
 	metrics *httpMetrics
 	srv     *http.Server
-	flashes func(r *http.Request) string
 	routes  []string
 }
 
@@ -124,9 +123,6 @@ func (s *Server) AddNav(items ...NavItem) { s.nav = append(s.nav, items...) }
 // request context (internal/auth provides it; main wires it).
 func (s *Server) SetAuthenticator(mw func(http.Handler) http.Handler) { s.authn = mw }
 
-// SetFlash installs the function that pops a one-time message for a request.
-func (s *Server) SetFlash(f func(r *http.Request) string) { s.flashes = f }
-
 // AddReadyCheck adds a check to /readyz.
 func (s *Server) AddReadyCheck(name string, f func(context.Context) error) {
 	s.ready = append(s.ready, readyCheck{name, f})
@@ -148,9 +144,7 @@ func (s *Server) RenderStatus(w http.ResponseWriter, r *http.Request, code int, 
 			}
 		}
 	}
-	if s.flashes != nil {
-		pd.Flash = s.flashes(r)
-	}
+	pd.FlashKind, pd.Flash = popFlash(w, r)
 	return s.pages.render(w, r, code, name, pd)
 }
 

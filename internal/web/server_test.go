@@ -236,3 +236,40 @@ func metricCounter(t *testing.T, reg *prometheus.Registry) prometheus.Collector 
 	t.Fatal("no series labelled with the route pattern")
 	return nil
 }
+
+// TestFormErrorGoesBackWithFlash: a refused form sends the browser back to
+// the page it came from, where the reason is shown once.
+func TestFormErrorGoesBackWithFlash(t *testing.T) {
+	s := newServer(t)
+	s.FormRoute("POST /things", func(w http.ResponseWriter, r *http.Request) error {
+		return vigie.Invalidf("test", "The name is required.")
+	})
+	s.Route("GET /things/new", func(w http.ResponseWriter, r *http.Request) error {
+		return s.Render(w, r, "web/error.html", map[string]any{"Status": 200, "Title": "Error", "Message": ""})
+	})
+	req := httptest.NewRequest("POST", "http://vigie.test/things", nil)
+	req.Header.Set("Referer", "http://vigie.test/things/new?x=1")
+	req.Header.Set("Accept-Language", "en")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/things/new?x=1" {
+		t.Fatalf("refused form: %d to %q, want 303 back to the form", rec.Code, rec.Header().Get("Location"))
+	}
+	cookie := rec.Result().Cookies()[0]
+	req = httptest.NewRequest("GET", "http://vigie.test/things/new?x=1", nil)
+	req.AddCookie(cookie)
+	req.Header.Set("Accept-Language", "en")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), "The name is required.") || !strings.Contains(rec.Body.String(), "fr-alert--error") {
+		t.Errorf("the form page does not show the reason")
+	}
+	// A referer from another site is not followed: the error page is shown.
+	req = httptest.NewRequest("POST", "http://vigie.test/things", nil)
+	req.Header.Set("Referer", "http://evil.test/")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("foreign referer: status %d, want 400", rec.Code)
+	}
+}
