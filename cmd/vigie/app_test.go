@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,18 +58,15 @@ func newTestApp(t testing.TB, depts ...string) *testApp {
 		t.Fatalf("seedDemo: %v", err)
 	}
 	wctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		for _, w := range a.workers {
-			go w(wctx)
-		}
-		close(done)
-	}()
+	var workers sync.WaitGroup
+	for _, w := range a.workers {
+		workers.Go(func() { w(wctx) })
+	}
 	ta := &testApp{app: a, srv: httptest.NewServer(a.web.Handler())}
 	t.Cleanup(func() {
 		ta.srv.Close()
 		stop()
-		<-done
+		workers.Wait() // the relay and the journal's workers stop before the database closes
 		a.Close()
 	})
 	return ta
