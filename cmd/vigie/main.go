@@ -32,6 +32,8 @@ Usage:
   vigie grant --login L --perm read (--unit ID | --kind K --id ID) --reason R [--ttl 30d]
   vigie audit verify [flags]        prove the consultation journal intact
   vigie backup [--out DIR] [flags]  write a consistent copy while serving
+  vigie sbom [--binary PATH]        CycloneDX bill of materials of the binary
+  vigie vuln --db DIR|ZIP [--json]  known vulnerabilities of its modules (offline OSV database)
   vigie version
 
 Every flag is also a VIGIE_* environment variable; "vigie serve -h" lists them.
@@ -74,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdAudit(ctx, rest, stdout, stderr, getenv)
 	case "backup":
 		err = cmdBackup(ctx, rest, stdout, stderr, getenv)
+	case "sbom":
+		err = cmdSBOM(ctx, rest, stdout, stderr, getenv)
+	case "vuln":
+		err = cmdVuln(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
