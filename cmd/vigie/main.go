@@ -32,6 +32,7 @@ Usage:
   vigie grant --login L --perm read (--unit ID | --kind K --id ID) --reason R [--ttl 30d]
   vigie audit verify [flags]        prove the consultation journal intact
   vigie backup [--out DIR] [flags]  write a consistent copy while serving
+  vigie analytics backtest --events F.csv[.gz] --boundary F.geojson|F.kml [--cell 250] [--from D] [--weeks 52] [--json]
   vigie sbom [--binary PATH]        CycloneDX bill of materials of the binary
   vigie vuln --db DIR|ZIP [--json]  known vulnerabilities of its modules (offline OSV database)
   vigie version
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdAudit(ctx, rest, stdout, stderr, getenv)
 	case "backup":
 		err = cmdBackup(ctx, rest, stdout, stderr, getenv)
+	case "analytics":
+		err = cmdAnalytics(ctx, rest, stdout, stderr, getenv)
 	case "sbom":
 		err = cmdSBOM(ctx, rest, stdout, stderr, getenv)
 	case "vuln":
