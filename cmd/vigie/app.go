@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"vigie"
@@ -171,7 +172,7 @@ func (a *app) openWeb() error {
 	return nil
 }
 
-func isHTTPS(u string) bool { return len(u) > 8 && u[:8] == "https://" }
+func isHTTPS(u string) bool { return strings.HasPrefix(u, "https://") }
 
 const metaJournalKey = "journal_public_key"
 

@@ -91,15 +91,22 @@ type usersData struct {
 	Roles  []roleOption
 }
 
-func (h *handler) usersPage(w http.ResponseWriter, r *http.Request) error {
+// listUsers lists the accounts matching the query's filters (page and API
+// share it).
+func (h *handler) listUsers(r *http.Request) ([]Account, Filter, error) {
 	if err := Require(r.Context()); err != nil {
-		return err
+		return nil, Filter{}, err
 	}
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
-		return err
+		return nil, f, err
 	}
 	users, err := h.a.ListUsers(r.Context(), f)
+	return users, f, err
+}
+
+func (h *handler) usersPage(w http.ResponseWriter, r *http.Request) error {
+	users, f, err := h.listUsers(r)
 	if err != nil {
 		return err
 	}
@@ -276,14 +283,7 @@ type apiUser struct {
 }
 
 func (h *handler) apiList(w http.ResponseWriter, r *http.Request) error {
-	if err := Require(r.Context()); err != nil {
-		return err
-	}
-	f, err := parseFilter(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	users, err := h.a.ListUsers(r.Context(), f)
+	users, _, err := h.listUsers(r)
 	if err != nil {
 		return err
 	}

@@ -193,13 +193,7 @@ func (h *Handler) apiUpdateUnit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiDeleteUnit(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	u, err := h.unitToAdmin(r)
-	if err != nil {
-		return err
-	}
-	id := u.ID
-	if err := h.svc.DeleteUnit(ctx, id); err != nil {
+	if _, err := h.deleteUnit(r); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -106,6 +106,16 @@ func (h *Handler) unitToAdmin(r *http.Request) (Unit, error) {
 	return u, h.canAdmin(r.Context(), u.Dept, u.ID)
 }
 
+// deleteUnit deletes the unit named in the path, for an actor who may
+// administer it (page and API share it).
+func (h *Handler) deleteUnit(r *http.Request) (Unit, error) {
+	u, err := h.unitToAdmin(r)
+	if err != nil {
+		return Unit{}, err
+	}
+	return u, h.svc.DeleteUnit(r.Context(), u.ID)
+}
+
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -356,13 +366,8 @@ func (h *Handler) formUpdateUnit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) formDeleteUnit(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	u, err := h.unitToAdmin(r)
+	u, err := h.deleteUnit(r)
 	if err != nil {
-		return err
-	}
-	id := u.ID
-	if err := h.svc.DeleteUnit(ctx, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin/org/"+u.Dept, http.StatusSeeOther)
