@@ -55,12 +55,12 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	}
 
 	// Bus: embedded JetStream under the data directory, or external.
-	var outbox *bus.Outbox
 	if server {
-		if outbox, err = a.openBus(ctx); err != nil {
+		if a.outbox, err = a.openBus(ctx); err != nil {
 			return err
 		}
 	}
+	outbox := a.outbox
 
 	// Journal: every area writes to it in its own transactions.
 	key, err := a.journalKey(ctx)
@@ -115,8 +115,22 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	if err != nil {
 		return err
 	}
+	// Areas. Case files first: complaints open them when accepted.
+	if err := a.openCasefile(ctx); err != nil {
+		return err
+	}
+	if err := a.openComplaint(ctx); err != nil {
+		return err
+	}
 	if !server {
 		return nil
+	}
+	// Defence: the firewall, then bans and detection around it.
+	if err := a.openFirewall(ctx); err != nil {
+		return err
+	}
+	if err := a.openShield(ctx); err != nil {
+		return err
 	}
 	a.workers = append(a.workers,
 		func(ctx context.Context) { a.journal.RunCheckpoints(ctx, cfg.CheckpointEach) },
@@ -153,6 +167,7 @@ func (a *app) openWeb() error {
 		return err
 	}
 	a.web.SetAuthenticator(a.auth.Middleware)
+	a.web.SetShield(a.shieldMiddleware())
 	// Home first; each area adds its own menu entries when it registers.
 	a.web.AddNav(web.NavItem{Path: "/", Label: "Home"})
 	a.web.AddReadyCheck("database", func(ctx context.Context) error { return a.db.SQL().PingContext(ctx) })
@@ -166,6 +181,18 @@ func (a *app) openWeb() error {
 		return err
 	}
 	if err := registerHome(a.web, a.org); err != nil {
+		return err
+	}
+	if err := a.registerCasefile(); err != nil {
+		return err
+	}
+	if err := a.registerComplaint(); err != nil {
+		return err
+	}
+	if err := a.registerFirewall(); err != nil {
+		return err
+	}
+	if err := a.registerShield(); err != nil {
 		return err
 	}
 	registerOpenAPI(a.web)

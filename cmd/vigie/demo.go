@@ -92,6 +92,13 @@ func (a *app) seedDemo(ctx context.Context, stdout io.Writer) error {
 		if err := a.seedDemoAccounts(ctx); err != nil {
 			return err
 		}
+		// Each area's demo records (complaints, case files...).
+		if err := a.seedComplaintDemo(ctx); err != nil {
+			return err
+		}
+		if err := a.seedCasefileDemo(ctx); err != nil {
+			return err
+		}
 		a.log.Info("demo data ready", "duration", time.Since(start).Round(time.Millisecond).String())
 		// Seeding parsed every commune's geometry once; give that memory
 		// back now rather than at the runtime's leisure.

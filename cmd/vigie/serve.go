@@ -64,6 +64,12 @@ type app struct {
 	org     *org.Service
 	auth    *auth.Auth
 	policy  *auth.Policy
+	outbox  *bus.Outbox // nil in CLI commands
+	// Areas, each wired in its own wire_<area>.go.
+	complaint complaintArea
+	casefile  casefileArea
+	firewall  firewallArea
+	shield    shieldArea
 	// demoDepts limits the demo to some départements (tests); nil: all 12.
 	demoDepts []string
 	closers   []func()

@@ -50,6 +50,7 @@ type Server struct {
 	pages   *pageSet
 	nav     []NavItem
 	authn   func(http.Handler) http.Handler
+	shield  func(http.Handler) http.Handler
 	ready   []readyCheck
 	metrics *httpMetrics
 	srv     *http.Server
@@ -123,6 +124,12 @@ func (s *Server) AddNav(items ...NavItem) { s.nav = append(s.nav, items...) }
 // request context (internal/auth provides it; main wires it).
 func (s *Server) SetAuthenticator(mw func(http.Handler) http.Handler) { s.authn = mw }
 
+// SetShield installs the defence middleware (bans, then the web application
+// firewall; internal/shield provides it, main wires it). It runs after the
+// client's address is known and the security headers are set, and before
+// anything else looks at the request.
+func (s *Server) SetShield(mw func(http.Handler) http.Handler) { s.shield = mw }
+
 // AddReadyCheck adds a check to /readyz.
 func (s *Server) AddReadyCheck(name string, f func(context.Context) error) {
 	s.ready = append(s.ready, readyCheck{name, f})
@@ -162,6 +169,9 @@ func (s *Server) Handler() http.Handler {
 		s.Error(w, r, vigie.E(vigie.KindForbidden, "web.csrf", "This request came from another site and was refused.", nil))
 	}))
 	h = cop.Handler(h)
+	if s.shield != nil {
+		h = s.shield(h)
+	}
 	h = s.securityHeaders(h)
 	h = s.observe(h)
 	h = s.client(h)
