@@ -115,7 +115,11 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	if err != nil {
 		return err
 	}
-	// Areas. Case files first: complaints open them when accepted.
+	// Areas: shared storage and e-mail, then case files (complaints open them
+	// when accepted), then complaints.
+	if err := a.openSupport(ctx); err != nil {
+		return err
+	}
 	if err := a.openCasefile(ctx); err != nil {
 		return err
 	}
@@ -181,6 +185,9 @@ func (a *app) openWeb() error {
 		return err
 	}
 	if err := registerHome(a.web, a.org); err != nil {
+		return err
+	}
+	if err := a.registerSupport(); err != nil {
 		return err
 	}
 	if err := a.registerCasefile(); err != nil {

@@ -66,6 +66,7 @@ type app struct {
 	policy  *auth.Policy
 	outbox  *bus.Outbox // nil in CLI commands
 	// Areas, each wired in its own wire_<area>.go.
+	support   supportArea
 	complaint complaintArea
 	casefile  casefileArea
 	firewall  firewallArea
