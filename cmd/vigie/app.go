@@ -126,6 +126,9 @@ func (a *app) open(ctx context.Context, server bool) (err error) {
 	if err := a.openComplaint(ctx); err != nil {
 		return err
 	}
+	if err := a.openAnalytics(ctx); err != nil {
+		return err
+	}
 	if !server {
 		return nil
 	}
@@ -194,6 +197,9 @@ func (a *app) openWeb() error {
 		return err
 	}
 	if err := a.registerComplaint(); err != nil {
+		return err
+	}
+	if err := a.registerAnalytics(); err != nil {
 		return err
 	}
 	if err := a.registerFirewall(); err != nil {

@@ -99,6 +99,9 @@ func (a *app) seedDemo(ctx context.Context, stdout io.Writer) error {
 		if err := a.seedCasefileDemo(ctx); err != nil {
 			return err
 		}
+		if err := a.seedAnalyticsDemo(ctx); err != nil {
+			return err
+		}
 		a.log.Info("demo data ready", "duration", time.Since(start).Round(time.Millisecond).String())
 		// Seeding parsed every commune's geometry once; give that memory
 		// back now rather than at the runtime's leisure.

@@ -71,6 +71,7 @@ type app struct {
 	casefile  casefileArea
 	firewall  firewallArea
 	shield    shieldArea
+	analytics analyticsArea
 	// demoDepts limits the demo to some départements (tests); nil: all 12.
 	demoDepts []string
 	closers   []func()

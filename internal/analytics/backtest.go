@@ -3,7 +3,10 @@ package analytics
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"vigie"
@@ -22,6 +25,9 @@ type Config struct {
 	From      time.Time // start of the first weekly period
 	Weeks     int
 	Coverages []float64 // shares of the area in (0, 1]; must include KeyCoverage
+	// Regions, if set, are parts of the grid where the forecasts are also
+	// scored on their own (see Backtest).
+	Regions []Region
 	// Progress, if set, is called after each period.
 	Progress func(done, total int)
 }
@@ -36,6 +42,16 @@ type Result struct {
 	Methods   []Method
 	// Baseline is the count baseline with the best mean hit rate at
 	// KeyCoverage, against which every method is paired.
+	Baseline string
+	Regions  []RegionResult
+}
+
+// RegionResult is a backtest scored inside one region only.
+type RegionResult struct {
+	Name     string
+	Cells    int
+	Weeks    int // weeks with events in the region
+	Methods  []Method
 	Baseline string
 }
 
@@ -54,6 +70,11 @@ type Method struct {
 	// WeeklySD is the standard deviation of Weekly: the week-to-week noise.
 	WeeklySD float64
 	Paired   Paired
+	// Repeat is the mean share (0..1) of the cells flagged at KeyCoverage
+	// one week that were flagged the week before too, over consecutive
+	// scored weeks: how often the same places are sent patrols (feedback
+	// loop, fatigue). NaN with fewer than two consecutive weeks.
+	Repeat float64
 }
 
 // Paired is a week-by-week comparison of a method's hit rate at
@@ -69,7 +90,9 @@ type Paired struct {
 // Backtest runs rolling-origin forecasts: for each weekly period from
 // cfg.From, each model forecasts from the events strictly before the period
 // and is scored on the events inside it. events must be sorted by time and
-// placed on g.
+// placed on g. With cfg.Regions, the same forecasts are also scored inside
+// each region as if it were the whole area (its own top 5 %), to check that
+// a ranking of models holds in every part of the city.
 func Backtest(events []Event, g *Grid, cfg Config) (*Result, error) {
 	const op = "analytics.Backtest"
 	if cfg.Weeks <= 0 {
@@ -91,87 +114,215 @@ func Backtest(events []Event, g *Grid, cfg Config) (*Result, error) {
 		}
 	}
 	n := g.Len()
-	res := &Result{Cells: n, Coverages: cfg.Coverages}
-	type sums struct{ hr, pei []float64 }
-	acc := make([]sums, len(cfg.Models))
-	res.Methods = make([]Method, len(cfg.Models))
-	for i, m := range cfg.Models {
-		acc[i] = sums{make([]float64, len(cfg.Coverages)), make([]float64, len(cfg.Coverages))}
-		res.Methods[i] = Method{Name: m.Name(), Weekly: make([]float64, cfg.Weeks)}
+	for _, r := range cfg.Regions {
+		if len(r.Cells) == 0 || slices.ContainsFunc(r.Cells, func(c int) bool { return c < 0 || c >= n }) {
+			return nil, vigie.Invalidf(op, "Region %q has no cell or a cell outside the grid.", r.Name)
+		}
 	}
-	aucSum := make([]float64, len(cfg.Models))
-	scored := make([]int, len(cfg.Models))
-	counts := make([]float64, n)
-	ev := newEvaluator(n)
-	for w := 0; w < cfg.Weeks; w++ {
-		p := Period{cfg.From.AddDate(0, 0, 7*w), cfg.From.AddDate(0, 0, 7*(w+1))}
-		res.Periods = append(res.Periods, p)
-		lo, hi := since(events, p.Start), since(events, p.End)
-		clear(counts)
-		for _, e := range events[lo:hi] {
-			counts[e.Cell]++
+	res := &Result{Cells: n, Coverages: cfg.Coverages}
+	res.Periods = make([]Period, cfg.Weeks)
+	for w := range cfg.Weeks {
+		res.Periods[w] = Period{cfg.From.AddDate(0, 0, 7*w), cfg.From.AddDate(0, 0, 7*(w+1))}
+	}
+	// Scope 0 is the whole grid, then one per region.
+	scopes := len(cfg.Regions) + 1
+	type score struct {
+		hr, pei []float64
+		flagged []int32 // top cells at KeyCoverage, whole grid only
+		auc     float64
+		skipped bool
+		empty   bool
+	}
+	// weeks[w][scope][model]
+	weeks := make([][][]score, cfg.Weeks)
+	errs := make([]error, cfg.Weeks)
+	// Weeks are independent (each forecast sees only the events before its
+	// week), so they run on as many workers as there are CPUs; the sums are
+	// made afterwards in week order, so the result does not depend on the
+	// scheduling.
+	var (
+		mu   sync.Mutex
+		done int
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), cfg.Weeks) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts := make([]float64, n)
+			evs := make([]*evaluator, scopes)
+			sub := make([][]float64, scopes) // actual counts per region
+			subScores := make([][]float64, scopes)
+			evs[0] = newEvaluator(n)
+			for r, reg := range cfg.Regions {
+				evs[r+1] = newEvaluator(len(reg.Cells))
+				sub[r+1] = make([]float64, len(reg.Cells))
+				subScores[r+1] = make([]float64, len(reg.Cells))
+			}
+			for {
+				w := int(next.Add(1)) - 1
+				if w >= cfg.Weeks {
+					return
+				}
+				p := res.Periods[w]
+				lo, hi := since(events, p.Start), since(events, p.End)
+				weeks[w] = make([][]score, scopes)
+				clear(counts)
+				for _, e := range events[lo:hi] {
+					counts[e.Cell]++
+				}
+				for sc := range scopes {
+					weeks[w][sc] = make([]score, len(cfg.Models))
+					actual := counts
+					if sc > 0 {
+						for k, c := range cfg.Regions[sc-1].Cells {
+							sub[sc][k] = counts[c]
+						}
+						actual = sub[sc]
+					}
+					var total float64
+					for _, v := range actual {
+						total += v
+					}
+					if total == 0 {
+						for i := range cfg.Models {
+							weeks[w][sc][i].empty = true
+						}
+					} else {
+						evs[sc].setActual(actual)
+					}
+				}
+				for i, m := range cfg.Models {
+					if weeks[w][0][i].empty {
+						continue
+					}
+					scores, err := m.Forecast(events[:lo:lo], p, g)
+					if err != nil {
+						if vigie.KindOf(err) == vigie.KindInvalid {
+							for sc := range scopes {
+								weeks[w][sc][i].skipped = true
+							}
+							continue
+						}
+						errs[w] = err
+						break
+					}
+					if len(scores) != n {
+						errs[w] = vigie.E(vigie.KindInternal, op, "", fmt.Errorf("model %s returned %d scores for %d cells", m.Name(), len(scores), n))
+						break
+					}
+					for sc := range scopes {
+						if weeks[w][sc][i].empty {
+							continue
+						}
+						s := scores
+						if sc > 0 {
+							for k, c := range cfg.Regions[sc-1].Cells {
+								subScores[sc][k] = scores[c]
+							}
+							s = subScores[sc]
+						}
+						hr, pei, auc := evs[sc].score(s, cfg.Coverages)
+						weeks[w][sc][i] = score{hr: hr, pei: pei, auc: auc}
+						if sc == 0 {
+							weeks[w][sc][i].flagged = topCells(scores, int(math.Round(KeyCoverage*float64(n))))
+						}
+					}
+				}
+				if cfg.Progress != nil {
+					mu.Lock()
+					done++
+					cfg.Progress(done, cfg.Weeks)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		if hi == lo {
-			res.Empty++
-		} else {
-			ev.setActual(counts)
-		}
+	}
+	summarise := func(sc int) (methods []Method, scoredWeeks, empty int, baseline string) {
+		methods = make([]Method, len(cfg.Models))
 		for i, m := range cfg.Models {
-			res.Methods[i].Weekly[w] = math.NaN()
-			if hi == lo {
+			mt := &methods[i]
+			*mt = Method{Name: m.Name(), Weekly: make([]float64, cfg.Weeks)}
+			hr, pei := make([]float64, len(cfg.Coverages)), make([]float64, len(cfg.Coverages))
+			var auc float64
+			scored := 0
+			for w := range cfg.Weeks {
+				s := weeks[w][sc][i]
+				mt.Weekly[w] = math.NaN()
+				switch {
+				case s.empty:
+				case s.skipped:
+					mt.Skipped++
+				default:
+					for k := range cfg.Coverages {
+						hr[k] += s.hr[k]
+						pei[k] += s.pei[k]
+					}
+					auc += s.auc
+					scored++
+					mt.Weekly[w] = 100 * s.hr[key]
+				}
+			}
+			mt.HitRate = make([]float64, len(cfg.Coverages))
+			mt.PAI = make([]float64, len(cfg.Coverages))
+			mt.PEI = make([]float64, len(cfg.Coverages))
+			if scored == 0 {
+				for k := range cfg.Coverages {
+					mt.HitRate[k], mt.PAI[k], mt.PEI[k] = math.NaN(), math.NaN(), math.NaN()
+				}
+				mt.AUC = math.NaN()
 				continue
 			}
-			scores, err := m.Forecast(events[:lo:lo], p, g)
-			if err != nil {
-				if vigie.KindOf(err) == vigie.KindInvalid {
-					res.Methods[i].Skipped++
-					continue
+			for k, c := range cfg.Coverages {
+				mt.HitRate[k] = 100 * hr[k] / float64(scored)
+				mt.PAI[k] = mt.HitRate[k] / 100 / c
+				mt.PEI[k] = pei[k] / float64(scored)
+			}
+			mt.AUC = auc / float64(scored)
+			mt.WeeklySD = pair(mt.Weekly, make([]float64, len(mt.Weekly)), "").SD
+			mt.Repeat = math.NaN()
+			if sc == 0 {
+				var sum float64
+				pairs := 0
+				for w := 1; w < cfg.Weeks; w++ {
+					a, b := weeks[w-1][0][i].flagged, weeks[w][0][i].flagged
+					if len(a) == 0 || len(b) == 0 {
+						continue
+					}
+					sum += overlap(a, b)
+					pairs++
 				}
-				return nil, err
+				if pairs > 0 {
+					mt.Repeat = sum / float64(pairs)
+				}
 			}
-			if len(scores) != n {
-				return nil, vigie.E(vigie.KindInternal, op, "", fmt.Errorf("model %s returned %d scores for %d cells", m.Name(), len(scores), n))
-			}
-			hr, pei, auc := ev.score(scores, cfg.Coverages)
-			for k := range cfg.Coverages {
-				acc[i].hr[k] += hr[k]
-				acc[i].pei[k] += pei[k]
-			}
-			aucSum[i] += auc
-			scored[i]++
-			res.Methods[i].Weekly[w] = 100 * hr[key]
 		}
-		if cfg.Progress != nil {
-			cfg.Progress(w+1, cfg.Weeks)
+		for w := range cfg.Weeks {
+			if weeks[w][sc][0].empty {
+				empty++
+			}
 		}
+		baseline = bestBaseline(cfg.Models, methods, key)
+		if baseline != "" {
+			base := methods[slices.IndexFunc(methods, func(m Method) bool { return m.Name == baseline })]
+			for i := range methods {
+				methods[i].Paired = pair(methods[i].Weekly, base.Weekly, base.Name)
+			}
+		}
+		return methods, cfg.Weeks - empty, empty, baseline
 	}
-	res.Weeks = cfg.Weeks - res.Empty
-	for i := range res.Methods {
-		m := &res.Methods[i]
-		m.HitRate = make([]float64, len(cfg.Coverages))
-		m.PAI = make([]float64, len(cfg.Coverages))
-		m.PEI = make([]float64, len(cfg.Coverages))
-		if scored[i] == 0 {
-			for k := range cfg.Coverages {
-				m.HitRate[k], m.PAI[k], m.PEI[k] = math.NaN(), math.NaN(), math.NaN()
-			}
-			m.AUC = math.NaN()
-			continue
-		}
-		for k, c := range cfg.Coverages {
-			m.HitRate[k] = 100 * acc[i].hr[k] / float64(scored[i])
-			m.PAI[k] = m.HitRate[k] / 100 / c
-			m.PEI[k] = acc[i].pei[k] / float64(scored[i])
-		}
-		m.AUC = aucSum[i] / float64(scored[i])
-		m.WeeklySD = pair(m.Weekly, make([]float64, len(m.Weekly)), "").SD
-	}
-	res.Baseline = bestBaseline(cfg.Models, res.Methods, key)
-	if res.Baseline != "" {
-		base := res.Methods[slices.IndexFunc(res.Methods, func(m Method) bool { return m.Name == res.Baseline })]
-		for i := range res.Methods {
-			res.Methods[i].Paired = pair(res.Methods[i].Weekly, base.Weekly, base.Name)
-		}
+	res.Methods, res.Weeks, res.Empty, res.Baseline = summarise(0)
+	for r, reg := range cfg.Regions {
+		rr := RegionResult{Name: reg.Name, Cells: len(reg.Cells)}
+		rr.Methods, rr.Weeks, _, rr.Baseline = summarise(r + 1)
+		res.Regions = append(res.Regions, rr)
 	}
 	return res, nil
 }
@@ -216,4 +367,54 @@ func pair(a, b []float64, against string) Paired {
 		}
 	}
 	return p
+}
+
+// topCells returns the k highest-scoring cells, sorted by cell number; ties
+// go to the lower cell number so that the choice is deterministic (flat
+// scores then give the same cells every week, which is what a map would
+// show).
+func topCells(scores []float64, k int) []int32 {
+	if k <= 0 {
+		return nil
+	}
+	idx := make([]int32, len(scores))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	key := func(i int32) float64 {
+		if math.IsNaN(scores[i]) {
+			return math.Inf(-1)
+		}
+		return scores[i]
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		switch ka, kb := key(a), key(b); {
+		case ka > kb:
+			return -1
+		case ka < kb:
+			return 1
+		}
+		return 0
+	})
+	top := idx[:min(k, len(idx))]
+	slices.Sort(top)
+	return slices.Clip(top)
+}
+
+// overlap is the share of b's cells that are also in a (both sorted).
+func overlap(a, b []int32) float64 {
+	i, j, n := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return float64(n) / float64(len(b))
 }

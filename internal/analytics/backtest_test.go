@@ -3,6 +3,7 @@ package analytics
 import (
 	"math"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -41,11 +42,14 @@ func TestTiesSplitFractionally(t *testing.T) {
 // the latest event it was shown.
 type fixedModel struct {
 	scores []float64
+	mu     *sync.Mutex // the backtest runs weeks concurrently
 	seen   *time.Time
 }
 
 func (fixedModel) Name() string { return "fixed" }
 func (m fixedModel) Forecast(h []Event, p Period, g *Grid) ([]float64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if len(h) > 0 && h[len(h)-1].Time.After(*m.seen) {
 		*m.seen = h[len(h)-1].Time
 	}
@@ -68,7 +72,7 @@ func TestBacktestRollingOrigin(t *testing.T) {
 		ev(15, 5), // week 2, exactly at its start
 	}
 	var seen time.Time
-	fixed := fixedModel{scores: []float64{5, 3, 3, 3, 1, 0, 0, 0, 0, 0}, seen: &seen}
+	fixed := fixedModel{scores: []float64{5, 3, 3, 3, 1, 0, 0, 0, 0, 0}, mu: new(sync.Mutex), seen: &seen}
 	res, err := Backtest(events, g, Config{
 		Models: []Model{Counts{}, fixed}, From: day(8), Weeks: 3,
 		Coverages: []float64{0.05, 0.2},

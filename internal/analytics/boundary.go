@@ -22,6 +22,7 @@ type Ring [][2]float64
 type Polygon struct {
 	Outer Ring
 	Holes []Ring
+	Name  string // the KML Placemark's name, if any
 }
 
 // Boundary is the area forecasts cover (a jurisdiction), as polygons that
@@ -185,6 +186,8 @@ func readKML(data []byte) (Boundary, error) {
 		inOuter, inInner bool
 		inCoords, sawKML bool
 		coords           strings.Builder
+		inName           bool
+		placemark        string // name of the current Placemark
 	)
 	for {
 		tok, err := d.Token()
@@ -199,11 +202,15 @@ func readKML(data []byte) (Boundary, error) {
 			switch t.Name.Local {
 			case "kml":
 				sawKML = true
+			case "Placemark":
+				placemark = ""
+			case "name":
+				inName = true
 			case "Polygon":
 				if cur != nil {
 					return Boundary{}, errors.New("KML: Polygon inside a Polygon")
 				}
-				cur = &Polygon{}
+				cur = &Polygon{Name: placemark}
 			case "outerBoundaryIs":
 				inOuter = true
 			case "innerBoundaryIs":
@@ -213,6 +220,9 @@ func readKML(data []byte) (Boundary, error) {
 				coords.Reset()
 			}
 		case xml.CharData:
+			if inName && len(placemark) < 200 {
+				placemark += strings.TrimSpace(string(t))
+			}
 			if inCoords {
 				if coords.Len()+len(t) > maxBoundaryBytes {
 					return Boundary{}, errors.New("KML: coordinates too long")
@@ -230,6 +240,8 @@ func readKML(data []byte) (Boundary, error) {
 				}
 				b.Polygons = append(b.Polygons, *cur)
 				cur = nil
+			case "name":
+				inName = false
 			case "outerBoundaryIs":
 				inOuter = false
 			case "innerBoundaryIs":

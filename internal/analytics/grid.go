@@ -158,3 +158,55 @@ func (g *Grid) Place(events []Event, skipped Skipped) []Event {
 	}
 	return kept
 }
+
+// Near calls fn for every cell whose centre lies within r metres of the
+// projected point (x, y), with the squared distance from the point to the
+// centre. It visits only the raster around the point: cost grows with
+// (r / Size)², not with the grid.
+func (g *Grid) Near(x, y, r float64, fn func(cell int, d2 float64)) {
+	if g.index == nil || !(r >= 0) {
+		return
+	}
+	c0 := max(int(math.Floor((x-r-g.x0)/g.Size-0.5)), 0)
+	c1 := min(int(math.Ceil((x+r-g.x0)/g.Size-0.5)), g.nx-1)
+	r0 := max(int(math.Floor((y-r-g.y0)/g.Size-0.5)), 0)
+	r1 := min(int(math.Ceil((y+r-g.y0)/g.Size-0.5)), g.ny-1)
+	r2 := r * r
+	for row := r0; row <= r1; row++ {
+		cy := g.y0 + (float64(row)+0.5)*g.Size
+		dy := (cy - y) * (cy - y)
+		if dy > r2 {
+			continue
+		}
+		for col := c0; col <= c1; col++ {
+			cell := g.index[row*g.nx+col]
+			if cell < 0 {
+				continue
+			}
+			cx := g.x0 + (float64(col)+0.5)*g.Size
+			if d2 := (cx-x)*(cx-x) + dy; d2 <= r2 {
+				fn(int(cell), d2)
+			}
+		}
+	}
+}
+
+// Neighbours appends to dst the cells adjacent to cell (sides and corners,
+// up to eight) and returns it.
+func (g *Grid) Neighbours(dst []int, cell int) []int {
+	x, y := g.Center(cell)
+	col := int(math.Floor((x - g.x0) / g.Size))
+	row := int(math.Floor((y - g.y0) / g.Size))
+	for dr := -1; dr <= 1; dr++ {
+		for dc := -1; dc <= 1; dc++ {
+			r, c := row+dr, col+dc
+			if (dr == 0 && dc == 0) || r < 0 || c < 0 || r >= g.ny || c >= g.nx {
+				continue
+			}
+			if n := g.index[r*g.nx+c]; n >= 0 {
+				dst = append(dst, int(n))
+			}
+		}
+	}
+	return dst
+}

@@ -46,6 +46,10 @@ func (c Counts) Forecast(history []Event, p Period, g *Grid) ([]float64, error) 
 	if len(history) == 0 {
 		return nil, ErrTooLittleHistory
 	}
+	history = history[:since(history, p.Start)] // never look at the period itself
+	if len(history) == 0 {
+		return nil, ErrTooLittleHistory
+	}
 	if c.Weeks > 0 {
 		from := p.Start.AddDate(0, 0, -7*c.Weeks)
 		history = history[since(history, from):]
@@ -61,4 +65,25 @@ func (c Counts) Forecast(history []Event, p Period, g *Grid) ([]float64, error) 
 // slice.
 func since(events []Event, t time.Time) int {
 	return sort.Search(len(events), func(i int) bool { return !events[i].Time.Before(t) })
+}
+
+// Reasons: the cell's own count over the window, and where it ranks.
+func (c Counts) Reasons(history []Event, p Period, g *Grid, cells []int) ([][]Reason, error) {
+	scores, err := c.Forecast(history, p, g)
+	if err != nil {
+		return nil, err
+	}
+	top := TopShare(scores)
+	kind := ReasonLongTerm
+	if c.Weeks > 0 {
+		kind = ReasonRecent
+	}
+	out := make([][]Reason, len(cells))
+	for i, cell := range cells {
+		if cell < 0 || cell >= len(scores) {
+			return nil, vigie.Invalidf("analytics.Counts.Reasons", "Cell %d is not on the grid.", cell)
+		}
+		out[i] = []Reason{{Kind: kind, Events: scores[cell], Days: 7 * c.Weeks, Top: top[cell]}}
+	}
+	return out, nil
 }

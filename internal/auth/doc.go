@@ -42,4 +42,12 @@
 // Events: none on the bus; every sign-in, failure, lock-out, MFA change,
 // token and account change is written to the journal (internal/audit) in
 // the same transaction.
+//
+// Citizen sign-up (signup.go): /signup takes a name, an e-mail address and a
+// password; nothing is created until a single-use link (SHA-256 stored, 24 h),
+// e-mailed through internal/mail, is confirmed by a POST; the citizen account
+// (login = address) is then created and signed in. No account enumeration;
+// throttled per client and per address; journaled (collect). Tables
+// (migration 00011_support): signups, signup_attempts. Routes: GET/POST
+// /signup, GET /signup/sent, POST /signup/resend, GET/POST /signup/verify.
 package auth
