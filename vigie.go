@@ -244,6 +244,7 @@ const (
 	PermJournalRead   Perm = "journal.read"   // search the consultation journal
 	PermJournalExport Perm = "journal.export" // export the consultation journal
 	PermTraining      Perm = "training.admin" // manage courses and certifications
+	PermSecurity      Perm = "security"       // the security centre: alerts, bans, firewall rules
 )
 
 // Target is what a permission applies to. Records of the force belong to a

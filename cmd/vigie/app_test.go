@@ -30,6 +30,12 @@ type testApp struct {
 
 func newTestApp(t testing.TB, depts ...string) *testApp {
 	t.Helper()
+	return newTestAppWith(t, nil, depts...)
+}
+
+// newTestAppWith is newTestApp with settings changed by set before start.
+func newTestAppWith(t testing.TB, set func(*Config), depts ...string) *testApp {
+	t.Helper()
 	if len(depts) == 0 {
 		depts = []string{"01", "2A", "974"}
 	}
@@ -39,6 +45,9 @@ func newTestApp(t testing.TB, depts ...string) *testApp {
 		CheckpointEach: time.Minute}
 	if pg := os.Getenv("VIGIE_TEST_APP_POSTGRES_URL"); pg != "" {
 		cfg.DatabaseURL = pg
+	}
+	if set != nil {
+		set(cfg)
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)

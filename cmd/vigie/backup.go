@@ -26,7 +26,7 @@ import (
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("backup", stderr)
 	out := fs.String("out", "", "directory to write the backup into (default: <data-dir>/backups/<time>)")
-	withKey := fs.Bool("with-key", false, "also copy the journal signing key (keep it apart from database backups: whoever holds both can rewrite the journal)")
+	withKey := fs.Bool("with-key", false, "also copy the secret keys, journal.key and card.key (keep them apart from database backups: whoever holds both can rewrite the journal or test card numbers)")
 	cfg, err := loadConfig(fs, args, getenv)
 	if err != nil {
 		return err
@@ -65,15 +65,18 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			return vigie.E(vigie.KindInternal, "backup", "pg_dump failed: "+err.Error(), err)
 		}
 	}
-	// SECURITY: the journal's signing key stays out of the database backup
-	// by default, so that a stolen backup cannot be used to forge a
-	// re-signed journal. Back the key up once, elsewhere.
-	if *withKey {
-		if err := copyFile(filepath.Join(cfg.DataDir, "journal.key"), filepath.Join(dir, "journal.key")); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("copy journal.key: %w", err)
+	// SECURITY: the secret keys stay out of the database backup by default:
+	// with the journal's signing key a stolen backup could be re-signed
+	// after tampering, and with the card key card numbers could be tested
+	// against stored hashes. Back the keys up once, elsewhere.
+	for _, name := range []string{"journal.key", "card.key"} {
+		if !*withKey {
+			fmt.Fprintf(stdout, "note: the key %s is not in this backup; keep a copy of it apart (or use --with-key)\n", filepath.Join(cfg.DataDir, name))
+			continue
 		}
-	} else {
-		fmt.Fprintf(stdout, "note: the journal signing key %s is not in this backup; keep a copy of it apart (or use --with-key)\n", filepath.Join(cfg.DataDir, "journal.key"))
+		if err := copyFile(filepath.Join(cfg.DataDir, name), filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("copy %s: %w", name, err)
+		}
 	}
 	if err := copyTree(cfg.BlobDir, filepath.Join(dir, "blobs")); err != nil {
 		return fmt.Errorf("copy blobs: %w", err)

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"vigie"
+	"vigie/internal/shield"
 )
 
 // Config is every setting of Vigie. Each one is a flag and a VIGIE_*
@@ -34,6 +37,17 @@ type Config struct {
 	OIDCIssuer     string
 	OIDCClientID   string
 	OIDCSecret     string
+	SMTPAddr       string
+	SMTPFrom       string
+	SMTPUser       string
+	SMTPPassword   string
+	SMTPTLS        string
+	SMTPHello      string
+	SMTPInsecure   bool
+	ShieldAllow    string
+	WAFParanoia    int
+	WAFThreshold   int
+	WAFMode        string // block | detect
 }
 
 type setting struct {
@@ -43,6 +57,17 @@ type setting struct {
 
 func str(p func(c *Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func num(name string, p func(c *Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a whole number", name, v)
+		}
+		*p(c) = n
+		return nil
+	}
 }
 
 func dur(name string, p func(c *Config) *time.Duration) func(*Config, string) error {
@@ -121,6 +146,35 @@ var settings = []setting{
 		str(func(c *Config) *string { return &c.OIDCClientID })},
 	{"oidc-client-secret", "VIGIE_OIDC_CLIENT_SECRET", "", "OpenID Connect client secret (never logged)",
 		str(func(c *Config) *string { return &c.OIDCSecret })},
+	{"smtp-addr", "VIGIE_SMTP_ADDR", "", "host:port of the SMTP server for e-mail notifications; empty: e-mail stays queued",
+		str(func(c *Config) *string { return &c.SMTPAddr })},
+	{"smtp-from", "VIGIE_SMTP_FROM", "Vigie <no-reply@localhost>", "sender of e-mail notifications (its domain names the Message-IDs)",
+		str(func(c *Config) *string { return &c.SMTPFrom })},
+	{"smtp-user", "VIGIE_SMTP_USER", "", "SMTP user name (PLAIN authentication, over TLS only)",
+		str(func(c *Config) *string { return &c.SMTPUser })},
+	{"smtp-password", "VIGIE_SMTP_PASSWORD", "", "SMTP password (never logged)",
+		str(func(c *Config) *string { return &c.SMTPPassword })},
+	{"smtp-tls", "VIGIE_SMTP_TLS", "auto", "auto (STARTTLS when offered), starttls (required), tls (port 465) or none",
+		str(func(c *Config) *string { return &c.SMTPTLS })},
+	{"smtp-hello", "VIGIE_SMTP_HELLO", "localhost", "name given in the SMTP EHLO",
+		str(func(c *Config) *string { return &c.SMTPHello })},
+	{"smtp-insecure-skip-verify", "VIGIE_SMTP_INSECURE_SKIP_VERIFY", "false", "accept any certificate from the SMTP server (an internal relay with a self-signed one; never on the Internet)",
+		func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("smtp-insecure-skip-verify: %q is not true or false", v)
+			}
+			c.SMTPInsecure = b
+			return nil
+		}},
+	{"waf-paranoia", "VIGIE_WAF_PARANOIA", "1", "paranoia level of the web application firewall (OWASP CRS), 1 to 4",
+		num("waf-paranoia", func(c *Config) *int { return &c.WAFParanoia })},
+	{"waf-threshold", "VIGIE_WAF_THRESHOLD", "5", "anomaly score at which the firewall blocks a request",
+		num("waf-threshold", func(c *Config) *int { return &c.WAFThreshold })},
+	{"waf-mode", "VIGIE_WAF_MODE", "block", "block, or detect (report only, while tuning; never unprotected by accident)",
+		str(func(c *Config) *string { return &c.WAFMode })},
+	{"shield-allow", "VIGIE_SHIELD_ALLOW", "", "comma-separated addresses and networks never banned (loopback and trusted proxies always are)",
+		str(func(c *Config) *string { return &c.ShieldAllow })},
 }
 
 // parseConfig reads the environment, then the flags of fs (args), into a
@@ -194,6 +248,41 @@ func (c *Config) validate() error {
 	}
 	if c.JournalKeep < 24*time.Hour {
 		return fmt.Errorf("journal-retention: %s is too short (at least 1d)", c.JournalKeep)
+	}
+	if _, err := shield.ParseAllowList(c.ShieldAllow); err != nil {
+		return fmt.Errorf("shield-allow: %s", vigie.MessageOf(err))
+	}
+	if c.SMTPFrom == "" {
+		c.SMTPFrom = "Vigie <no-reply@localhost>"
+	}
+	if c.SMTPHello == "" {
+		c.SMTPHello = "localhost"
+	}
+	switch c.SMTPTLS {
+	case "":
+		c.SMTPTLS = "auto"
+	case "auto", "starttls", "tls", "none":
+	default:
+		return fmt.Errorf("smtp-tls: %q is not one of auto, starttls, tls, none", c.SMTPTLS)
+	}
+	switch c.WAFMode {
+	case "":
+		c.WAFMode = "block"
+	case "block", "detect":
+	default:
+		return fmt.Errorf("waf-mode: %q is not block or detect", c.WAFMode)
+	}
+	if c.WAFParanoia == 0 {
+		c.WAFParanoia = 1
+	}
+	if c.WAFThreshold == 0 {
+		c.WAFThreshold = 5
+	}
+	if c.WAFParanoia < 1 || c.WAFParanoia > 4 {
+		return fmt.Errorf("waf-paranoia: %d is not between 1 and 4", c.WAFParanoia)
+	}
+	if c.WAFThreshold < 1 {
+		return fmt.Errorf("waf-threshold: %d must be at least 1", c.WAFThreshold)
 	}
 	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
 		return fmt.Errorf("oidc-issuer is set but oidc-client-id is empty")

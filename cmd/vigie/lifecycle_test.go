@@ -349,12 +349,14 @@ func TestBackupWhileServing(t *testing.T) {
 	if msg, code := runVigie(t, "backup", "--data-dir", dir, "--out", out); code != 0 || !strings.Contains(msg, "not in this backup") {
 		t.Fatalf("backup: exit %d\n%s", code, msg)
 	}
-	if _, err := os.Stat(filepath.Join(out, "journal.key")); err == nil {
-		t.Error("the signing key was copied without --with-key")
+	for _, name := range []string{"journal.key", "card.key"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err == nil {
+			t.Errorf("the key %s was copied without --with-key", name)
+		}
+		// The copy is a working installation once its keys are put back.
+		key, _ := os.ReadFile(filepath.Join(dir, name))
+		os.WriteFile(filepath.Join(out, name), key, 0o600)
 	}
-	// The copy is a working installation once its key is put back.
-	key, _ := os.ReadFile(filepath.Join(dir, "journal.key"))
-	os.WriteFile(filepath.Join(out, "journal.key"), key, 0o600)
 	if msg, code := runVigie(t, "user", "list", "--data-dir", out); code != 0 || !strings.Contains(msg, "chef") {
 		t.Errorf("restored copy: exit %d\n%s", code, msg)
 	}

@@ -35,6 +35,7 @@ Usage:
   vigie analytics backtest --events F.csv[.gz] --boundary F.geojson|F.kml [--cell 250] [--from D] [--weeks 52] [--json]
   vigie sbom [--binary PATH]        CycloneDX bill of materials of the binary
   vigie vuln --db DIR|ZIP [--json]  known vulnerabilities of its modules (offline OSV database)
+  vigie doctor [--url URL] [--json] [flags]  check a deployment: TLS, headers, demo data, permissions
   vigie version
 
 Every flag is also a VIGIE_* environment variable; "vigie serve -h" lists them.
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdSBOM(ctx, rest, stdout, stderr, getenv)
 	case "vuln":
 		err = cmdVuln(ctx, rest, stdout, stderr, getenv)
+	case "doctor":
+		err = cmdDoctor(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK

@@ -24,11 +24,14 @@ func TestTwoReplicasBehaveAsOne(t *testing.T) {
 	}
 	a := newTestApp(t)
 	dirB := t.TempDir()
-	key, err := os.ReadFile(filepath.Join(a.cfg.DataDir, "journal.key"))
-	if err != nil {
-		t.Fatal(err)
+	// Replicas share the deployment's secret keys.
+	for _, name := range []string{"journal.key", "card.key"} {
+		key, err := os.ReadFile(filepath.Join(a.cfg.DataDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dirB, name), key, 0o600)
 	}
-	os.WriteFile(filepath.Join(dirB, "journal.key"), key, 0o600)
 	cfgB := *a.cfg
 	cfgB.DataDir = dirB
 	if err := cfgB.validate(); err != nil {

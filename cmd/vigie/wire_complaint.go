@@ -1,15 +1,109 @@
 package main
 
-import "context"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"vigie/internal/audit"
+	"vigie/internal/complaint"
+	"vigie/internal/db"
+)
 
 // complaintArea holds the online-complaint area's parts.
-type complaintArea struct{}
+type complaintArea struct {
+	svc *complaint.Service
+}
 
 // openComplaint builds the complaint area (CLI commands too).
-func (a *app) openComplaint(ctx context.Context) error { return nil }
+func (a *app) openComplaint(ctx context.Context) error {
+	cfg := complaint.Config{DB: a.db, Journal: a.journal, Outbox: a.outbox, Org: a.org, Log: a.log, BaseURL: a.cfg.BaseURL,
+		Colleagues: a.complaintColleagues, AccountEmail: a.complaintAccountEmail,
+		// The extractor with the deployment's card key, shared with the
+		// case files, so that a card links complaints and cases.
+		Ident: a.casefile.ident}
+	// Optional parts: nil until the support area opens them.
+	if a.support.blobs != nil {
+		cfg.Blobs = a.support.blobs
+	}
+	if a.support.mailer != nil {
+		cfg.Mail = a.support.mailer
+	}
+	// The case-file area's hooks (served by wire_casefile.go): accepting a
+	// complaint opens its case file, identifiers go to the link index, the
+	// triage classifier suggests and learns from the agents' corrections.
+	if a.casefile.svc != nil {
+		cfg.OpenCase, cfg.IndexIdentifiers = a.openCaseHook, a.indexComplaintHook
+		cfg.Suggest, cfg.Corrected = a.suggestHook, a.correctedHook
+	}
+	a.complaint.svc = complaint.New(cfg)
+	return nil
+}
+
+// complaintColleagues lists the active staff of a unit, for assignment.
+func (a *app) complaintColleagues(ctx context.Context, unit int64) ([]complaint.Colleague, error) {
+	rows, err := a.db.Query(ctx, `SELECT id, name FROM users WHERE unit_id = ? AND disabled = 0 AND role IN ('agent', 'investigator', 'commander') ORDER BY name`, unit)
+	if err != nil {
+		return nil, fmt.Errorf("colleagues of unit %d: %w", unit, err)
+	}
+	defer rows.Close()
+	var out []complaint.Colleague
+	for rows.Next() {
+		var c complaint.Colleague
+		if err := rows.Scan(&c.ID, &c.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// complaintDraftKeep is how long a draft nobody touches is kept.
+const complaintDraftKeep = 90 * 24 * time.Hour
+
+// complaintAccountEmail is the e-mail address of a citizen's account.
+func (a *app) complaintAccountEmail(ctx context.Context, id int64) (string, error) {
+	var email string
+	err := a.db.QueryRow(ctx, `SELECT email FROM users WHERE id = ?`, id).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return email, err
+}
 
 // registerComplaint registers the area's routes and menu entries.
-func (a *app) registerComplaint() error { return nil }
+func (a *app) registerComplaint() error {
+	motif := func(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+		return audit.RequireMotif(a.web, w, r)
+	}
+	complaint.NewHandler(a.complaint.svc, a.policy, a.org.Tree(), motif).Register(a.web)
+	// Drafts never sent are forgotten after 90 days.
+	a.workers = append(a.workers, func(ctx context.Context) {
+		every(ctx, 24*time.Hour, "purge complaint drafts", a.log, func(ctx context.Context) error {
+			_, err := a.complaint.svc.PurgeDrafts(ctx, complaintDraftKeep)
+			return err
+		})
+	})
+	return nil
+}
 
 // seedComplaintDemo adds the demo's complaints, once, after the demo accounts.
-func (a *app) seedComplaintDemo(ctx context.Context) error { return nil }
+func (a *app) seedComplaintDemo(ctx context.Context) error {
+	start := time.Now()
+	var citizen int64
+	var name, email string
+	if err := a.db.QueryRow(ctx, "SELECT id, name, email FROM users WHERE login = ?", "citoyen").Scan(&citizen, &name, &email); err != nil {
+		citizen = 0
+	}
+	err := a.db.InTx(ctx, func(tx *db.Tx) error {
+		return a.complaint.svc.SeedDemo(ctx, tx, complaint.DemoOptions{Depts: a.demoDepts, CitizenID: citizen, CitizenName: name, CitizenEmail: email})
+	})
+	if err != nil {
+		return fmt.Errorf("demo complaints: %w", err)
+	}
+	a.log.Info("demo complaints seeded", "duration", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,48 +31,27 @@ func (a *app) openSupport(ctx context.Context) error {
 	if a.support.blobs, err = blob.Open(a.cfg.BlobDir); err != nil {
 		return fmt.Errorf("file storage %s: %w", a.cfg.BlobDir, err)
 	}
-	mcfg, err := smtpConfig(os.Getenv)
-	if err != nil {
-		return err
-	}
-	if a.support.mailer, err = mail.New(a.db, mcfg, a.log); err != nil {
+	if a.support.mailer, err = mail.New(a.db, smtpConfig(a.cfg), a.log); err != nil {
 		return err
 	}
 	a.support.signup, err = a.auth.NewSignup(a.support.mailer, auth.SignupConfig{BaseURL: a.cfg.BaseURL})
 	return err
 }
 
-// smtpConfig reads the e-mail settings:
-//
-//	VIGIE_SMTP_ADDR       host:port of the SMTP server; empty: e-mail stays queued
-//	VIGIE_SMTP_FROM       sender, default "Vigie <no-reply@localhost>"
-//	VIGIE_SMTP_USER       user name (PLAIN authentication, over TLS only)
-//	VIGIE_SMTP_PASSWORD   its password
-//	VIGIE_SMTP_TLS        auto (STARTTLS when offered; default), starttls (required), tls (port 465), none
-//	VIGIE_SMTP_HELLO      name given in EHLO, default "localhost"
-//	VIGIE_SMTP_INSECURE_SKIP_VERIFY  true: accept any certificate (a relay with a self-signed one; never on the Internet)
-func smtpConfig(getenv func(string) string) (mail.Config, error) {
+// smtpConfig turns the e-mail settings (--smtp-*) into the mailer's.
+func smtpConfig(cfg *Config) mail.Config {
 	c := mail.Config{
-		Addr:     getenv("VIGIE_SMTP_ADDR"),
-		From:     getenv("VIGIE_SMTP_FROM"),
-		Username: getenv("VIGIE_SMTP_USER"),
-		Password: getenv("VIGIE_SMTP_PASSWORD"),
-		TLS:      mail.TLSMode(getenv("VIGIE_SMTP_TLS")),
-		Hello:    getenv("VIGIE_SMTP_HELLO"),
+		Addr:     cfg.SMTPAddr,
+		From:     cfg.SMTPFrom,
+		Username: cfg.SMTPUser,
+		Password: cfg.SMTPPassword,
+		TLS:      mail.TLSMode(cfg.SMTPTLS),
+		Hello:    cfg.SMTPHello,
 	}
-	if c.From == "" {
-		c.From = "Vigie <no-reply@localhost>"
+	if cfg.SMTPInsecure {
+		c.TLSConfig = &tls.Config{InsecureSkipVerify: true} // operator's explicit choice, documented
 	}
-	if v := getenv("VIGIE_SMTP_INSECURE_SKIP_VERIFY"); v != "" {
-		skip, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("VIGIE_SMTP_INSECURE_SKIP_VERIFY: %q is not true or false", v)
-		}
-		if skip {
-			c.TLSConfig = &tls.Config{InsecureSkipVerify: true} // operator's explicit choice, documented
-		}
-	}
-	return c, nil
+	return c
 }
 
 // registerSupport registers citizen sign-up routes and starts the e-mail

@@ -30,8 +30,10 @@ var Reasons = []Reason{
 	{"maintenance", "Technical maintenance", false},
 }
 
-// caseRE is a case number: year, month, six digits (2026-01-000123).
-var caseRE = regexp.MustCompile(`^(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-[0-9]{6}$`)
+// caseRE is a case number: year, then the month (a procedure number,
+// 2026-01-000123) or the unit code (a Vigie case file, 2026-01053-000042),
+// then six digits.
+var caseRE = regexp.MustCompile(`^(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2]|[0-9][0-9AB][0-9]{3})-[0-9]{6}$`)
 
 // ReasonOf returns the reason of a canonical motif ("enquete:2026-01-000123"
 // or a code), and the case number if any.
@@ -49,7 +51,7 @@ func ReasonOf(motif string) (Reason, string, bool) {
 const (
 	msgMotifMissing = "A reason (motif) is required to consult personal data: give a case number such as 2026-01-000123 or choose a reason."
 	msgMotifUnknown = "This reason is not in the list: give a case number such as 2026-01-000123 or choose a reason."
-	msgCaseBad      = "The case number must look like 2026-01-000123 (year, month, six digits)."
+	msgCaseBad      = "The case number must look like 2026-01-000123 (year, month, six digits) or 2026-01053-000042 (year, unit code, six digits)."
 )
 
 // ParseMotif validates a motif and returns its canonical form. motif is a

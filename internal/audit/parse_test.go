@@ -36,6 +36,12 @@ func TestParseMotif(t *testing.T) {
 		{"2026-01-000123", "2026-01-000124", ""},
 		{"enquete:2026-01-000123", "2026-01-000124", ""},
 		{"enquete:", "", ""},
+		// Vigie case files: year, unit code, six digits.
+		{"2026-01053-000042", "", "enquete:2026-01053-000042"},
+		{"enquete", "2026-2A004-000001", "enquete:2026-2A004-000001"},
+		{"plainte", "2026-97411-000007", "plainte:2026-97411-000007"},
+		{"enquete", "2026-0105-000042", ""},
+		{"enquete", "2026-2C004-000001", ""},
 	} {
 		got, err := ParseMotif(tc.motif, tc.dossier)
 		if got != tc.want {

@@ -338,6 +338,37 @@ func (a *Auth) Grant(ctx context.Context, g Grant) (*Grant, error) {
 	return &g, err
 }
 
+// GrantApproved records, in the caller's transaction, a read grant on one
+// record that another area decided: the case-file area lets the OPJ or
+// commander of the unit holding a record approve another unit's access
+// request, after checking that the approver may write in that unit.
+// SECURITY: this entry point cannot grant anything wider than reading one
+// named record for a limited time, and it journals the grant on the
+// grantee's account with the approver as actor.
+func (a *Auth) GrantApproved(ctx context.Context, tx *db.Tx, g Grant) (*Grant, error) {
+	const op = "auth.GrantApproved"
+	u := vigie.UserFrom(ctx)
+	if u == nil || u.ID == 0 {
+		return nil, vigie.ErrUnauthenticated
+	}
+	if g.Perm != vigie.PermRead || g.Kind == "" || g.TargetID == "" || g.UnitID != 0 {
+		return nil, vigie.Invalidf(op, "Only read access to one record may be granted this way.")
+	}
+	if strings.TrimSpace(g.Reason) == "" || !g.ExpiresAt.After(a.now()) {
+		return nil, vigie.Invalidf(op, "A reason and an expiry date in the future are required.")
+	}
+	to, err := userByID(ctx, tx, g.UserID)
+	if err != nil {
+		return nil, db.NotFound(op, err)
+	}
+	g.GrantedBy = u.ID
+	if g.ID, err = insertGrant(ctx, tx, g, a.now()); err != nil {
+		return nil, err
+	}
+	return &g, a.record(ctx, tx, u, vigie.Record{Action: vigie.ActAdmin, Object: "user", ObjectID: itoa(g.UserID),
+		Dept: to.Dept, UnitID: to.UnitID, Detail: "permission granted: read on " + grantWhat(g) + " (" + g.Reason + ")"})
+}
+
 // RevokeGrant ends an explicit permission before its expiry; the change is
 // journaled on the account that held it.
 func (a *Auth) RevokeGrant(ctx context.Context, id int64) error {

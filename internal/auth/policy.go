@@ -104,11 +104,13 @@ func (p *Policy) allowed(u *vigie.User, perm vigie.Perm, t vigie.Target) bool {
 	case vigie.RoleAnalyst:
 		return perm == vigie.PermStats && u.UnitID != 0 && p.inSubtree(u, t)
 	case vigie.RoleSecurity:
-		return (perm == vigie.PermJournalRead || perm == vigie.PermJournalExport) && p.inScope(u, t)
+		return (perm == vigie.PermJournalRead || perm == vigie.PermJournalExport || perm == vigie.PermSecurity) && p.inScope(u, t)
 	case vigie.RoleAdmin:
 		// Administrators manage the organisation and its accounts, never
 		// read case records (that needs an explicit grant).
-		return (perm == vigie.PermOrgAdmin || perm == vigie.PermUserAdmin) && p.inDept(u, t)
+		// They also run the security centre of their scope (alerts,
+		// bans, firewall rules).
+		return (perm == vigie.PermOrgAdmin || perm == vigie.PermUserAdmin || perm == vigie.PermSecurity) && p.inDept(u, t)
 	case vigie.RoleTrainer:
 		return perm == vigie.PermTraining
 	}

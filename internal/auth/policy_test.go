@@ -80,33 +80,39 @@ func TestPolicyMatrix(t *testing.T) {
 		"security@national": {
 			vigie.PermJournalRead:   {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
 			vigie.PermJournalExport: {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
+			vigie.PermSecurity:      {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
 		},
 		"security@01": {
 			vigie.PermJournalRead:   {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
 			vigie.PermJournalExport: {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
+			vigie.PermSecurity:      {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
 		},
 		"security@10": {
 			vigie.PermJournalRead:   {"own", "sibling", "parent", "owned", "ownedby8"},
 			vigie.PermJournalExport: {"own", "sibling", "parent", "owned", "ownedby8"},
+			vigie.PermSecurity:      {"own", "sibling", "parent", "owned", "ownedby8"},
 		},
 		"admin@national": {
 			vigie.PermOrgAdmin:  {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
 			vigie.PermUserAdmin: {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
+			vigie.PermSecurity:  {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
 		},
 		"admin@01": {
 			vigie.PermOrgAdmin:  {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
 			vigie.PermUserAdmin: {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
+			vigie.PermSecurity:  {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
 		},
 		"admin@100": {
 			vigie.PermOrgAdmin:  {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
 			vigie.PermUserAdmin: {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
+			vigie.PermSecurity:  {"own", "sibling", "cousin", "parent", "dept", "owned", "ownedby8", "nounit"},
 		},
 		"trainer": {
 			vigie.PermTraining: {"own", "sibling", "cousin", "parent", "dept", "otherdep", "national", "owned", "forged", "ownedby8", "nounit"},
 		},
 	}
 	perms := []vigie.Perm{vigie.PermRead, vigie.PermWrite, vigie.PermStats, vigie.PermOrgAdmin, vigie.PermUserAdmin,
-		vigie.PermJournalRead, vigie.PermJournalExport, vigie.PermTraining}
+		vigie.PermJournalRead, vigie.PermJournalExport, vigie.PermTraining, vigie.PermSecurity}
 	for uname, u := range users {
 		for _, perm := range perms {
 			for tname, tg := range targets {
