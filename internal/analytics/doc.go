@@ -25,7 +25,42 @@
 // carry a time and a place only; nothing in this package reads who was
 // involved.
 //
-// The package owns no tables, routes or bus subjects yet; the command
-// "vigie analytics backtest" (cmd/vigie/analytics.go) runs it on files.
-// Design notes and figures: docs/analytics.md.
+// The command "vigie analytics backtest" (cmd/vigie/analytics.go) runs the
+// yardstick on files. Design notes and figures: docs/analytics.md.
+//
+// The users' side (Service, Handler; design note docs/riskmap.md):
+//
+//   - Sources (source.go, store.go, ingest.go): stored events of four
+//     sources — recorded offences, calls for service, plate-reader (LAPI)
+//     detections, patrol reports — each a category, a time window and a
+//     WGS84 place, never a person. They come from CSV/GeoJSON imports (page
+//     and API: every good row stored, every bad row counted by reason, rows
+//     outside the unit's territory refused), from the bus (casefile.opened
+//     events with a place become offences, once), from patrol reports, and
+//     from the demo (demo.go: two years per pilot département, clustered,
+//     near-repeat bursts, calls and LAPI detections before offences).
+//   - Risk map (area.go, riskmap.go, svg.go, words.go): the unit's communes
+//     (local geometry from internal/org) projected and gridded (250 m for a
+//     brigade, up to 1 km for a département, at most 15,000 cells), scored
+//     by the model the shipping rule offers (ShippedModel, today
+//     counts-all) for the next shift, day or week; the top 5 % of the area
+//     flagged and explained in French words; police-initiative categories
+//     (drugs...) left out of the targets by default; how often the same
+//     cells are flagged week after week; too little history is said, not
+//     drawn. Every view is journaled (ActConsult, motif "statistiques").
+//   - Patrol plans (patrol.go, pdf.go): round-robin greedy choice of
+//     cells by risk per minute within each patrol's time budget, spread
+//     out (neighbours of chosen cells taken, cells of recent plans
+//     discounted), ordered by 2-opt; stored, drawn on the map, printed as a
+//     PDF briefing sheet; the patrol report records "patrol" events; each
+//     plan is measured by the share of the next day's offences in its cells.
+//
+// Tables (migration 00012): analytics_events, patrol_plans.
+// Routes: GET /analytics/risk, GET|POST /analytics/import, GET|POST
+// /analytics/plans, GET /analytics/plans/{id}, GET /analytics/plans/{id}/pdf,
+// POST /analytics/plans/{id}/report, GET /analytics/models,
+// POST /api/v1/analytics/events, GET /api/v1/analytics/risk. Every route asks
+// the policy for vigie.PermStats on the unit.
+// Events: publishes analytics.events.imported (vigie.<dept>.analytics.
+// events.imported); consumes casefile.opened (durable "analytics-ingest").
 package analytics

@@ -21,6 +21,8 @@ const (
 	leaseFor   = 10 * time.Second
 	tailBatch  = 2000
 	maxTailLag = 50_000 // after a long stop, skip to the recent entries
+	// tailCatchUp is how far back the first reading goes.
+	tailCatchUp = 5 * time.Minute
 )
 
 // AuthEntry is what the detectors need of a journal entry about sign-in.
@@ -93,10 +95,15 @@ func (s *Shield) TailJournal(ctx context.Context) error {
 		return fmt.Errorf("shield: journal head: %w", err)
 	}
 	if !s.tailStarted || head-s.tailCursor > maxTailLag {
-		// First start: detection begins now, history is the insider
-		// detectors' business.
-		s.tailCursor, s.tailStarted = head, true
-		return nil
+		// First start (no saved cursor) or a very long stop: read back the
+		// last few minutes only, so that an attack already under way is
+		// seen whole; older history is the insider detectors' business.
+		var from int64
+		if err := s.db.QueryRow(ctx, "SELECT COALESCE(MIN(seq), ?) FROM audit_entry WHERE seq > ? AND at >= ?",
+			head+1, max(head-maxTailLag, 0), db.Millis(now.Add(-tailCatchUp))).Scan(&from); err != nil {
+			return fmt.Errorf("shield: journal catch-up: %w", err)
+		}
+		s.tailCursor, s.tailStarted = from-1, true
 	}
 	if head <= s.tailCursor {
 		return nil
