@@ -42,7 +42,7 @@ func newTestAppWith(t testing.TB, set func(*Config), depts ...string) *testApp {
 	dir := t.TempDir()
 	cfg := &Config{DataDir: dir, Addr: "127.0.0.1:0", LogLevel: "warn", LogFormat: "text",
 		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, JournalKeep: 3 * 365 * 24 * time.Hour,
-		CheckpointEach: time.Minute}
+		CheckpointEach: time.Minute, ShieldAccountLock: 30 * time.Minute}
 	if pg := os.Getenv("VIGIE_TEST_APP_POSTGRES_URL"); pg != "" {
 		cfg.DatabaseURL = pg
 	}

@@ -45,9 +45,12 @@ type Config struct {
 	SMTPHello      string
 	SMTPInsecure   bool
 	ShieldAllow    string
-	WAFParanoia    int
-	WAFThreshold   int
-	WAFMode        string // block | detect
+	// ShieldAccountLock is how long an account attacked from several
+	// addresses is locked; 0: alert only.
+	ShieldAccountLock time.Duration
+	WAFParanoia       int
+	WAFThreshold      int
+	WAFMode           string // block | detect
 }
 
 type setting struct {
@@ -167,6 +170,8 @@ var settings = []setting{
 			c.SMTPInsecure = b
 			return nil
 		}},
+	{"shield-account-lock", "VIGIE_SHIELD_ACCOUNT_LOCK", "30m", "how long an account attacked from several addresses is locked (0: alert only)",
+		dur("shield-account-lock", func(c *Config) *time.Duration { return &c.ShieldAccountLock })},
 	{"waf-paranoia", "VIGIE_WAF_PARANOIA", "1", "paranoia level of the web application firewall (OWASP CRS), 1 to 4",
 		num("waf-paranoia", func(c *Config) *int { return &c.WAFParanoia })},
 	{"waf-threshold", "VIGIE_WAF_THRESHOLD", "5", "anomaly score at which the firewall blocks a request",

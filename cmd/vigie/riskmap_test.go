@@ -17,6 +17,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"vigie/internal/analytics"
+	"vigie/internal/analytics/model"
 	"vigie/internal/bus"
 	"vigie/internal/db"
 )
@@ -211,8 +213,9 @@ func TestPatrolPlanJourney(t *testing.T) {
 	if _, body := ta.get(t, agent, old); !strings.Contains(body, "sont survenues dans les lieux prévus, qui représentent") {
 		t.Error("the past plan is not measured")
 	}
-	if _, body := ta.get(t, agent, "/analytics/plans?unit="+unit); !strings.Contains(body, "Sur les 1 plans mesurés") {
-		t.Error("the plans page does not sum up the measured plans")
+	if _, body := ta.get(t, agent, "/analytics/plans?unit="+unit); !strings.Contains(body, "Sur les 1 plans mesurés") ||
+		!strings.Contains(body, "Le seul classement des risques") || !strings.Contains(body, "<th>Semaine du</th>") {
+		t.Error("the plans page does not sum up the measured plans week by week against the ranking alone")
 	}
 	// Bad input goes back to the form with the reason, nothing stored.
 	req, _ := http.NewRequest("POST", ta.srv.URL+"/analytics/plans", strings.NewReader(url.Values{"unit": {unit}, "start": {start}, "patrols": {"40"}}.Encode()))
@@ -337,8 +340,75 @@ func TestImportEvents(t *testing.T) {
 func TestModelCards(t *testing.T) {
 	ta := newTestApp(t)
 	code, body := ta.get(t, ta.signIn(t, "analyste"), "/analytics/models")
-	if code != 200 || !strings.Contains(body, `id="counts-all"`) || !strings.Contains(body, "en service") {
+	if code != 200 || !strings.Contains(body, `id="counts-all"`) || !strings.Contains(body, "en service") ||
+		!strings.Contains(body, "Aucune évaluation n’a encore été faite pour ce département") {
 		t.Fatalf("models page: %d", code)
+	}
+}
+
+// TestDeptBacktestDecidesTheModel: before any backtest, the backtest page
+// says so and the maps use counts-all; after the worker's backtest of the
+// Ain (every model, on the demo's offences), the page shows every model's
+// figures and the rule's decision, the model cards carry the figures, and
+// the Ain's risk map uses the offered model. La Réunion's map is unchanged
+// (its own backtest) and gives its times in its own time zone (UTC+4).
+func TestDeptBacktestDecidesTheModel(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	analyst := ta.signIn(t, "analyste")
+	code, body := ta.get(t, analyst, "/analytics/backtest")
+	if code != 200 || !strings.Contains(body, "Pas encore d’évaluation pour ce département") ||
+		!strings.Contains(body, "Les cartes de risque du département utilisent counts-all.") {
+		t.Fatalf("backtest page before any: %d\n%s", code, body)
+	}
+	start := time.Now()
+	b, err := ta.analytics.svc.RunBacktest(ctx, "01", analytics.BacktestWeeks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Ain backtest: %s, %d weeks, %d cells, offered %s", time.Since(start).Round(time.Millisecond), b.Weeks, b.Cells, b.Offered)
+	if len(b.Methods) != len(model.All()) || b.Weeks < analytics.DefaultRule.MinWeeks {
+		t.Fatalf("backtest: %d methods, %d weeks", len(b.Methods), b.Weeks)
+	}
+	code, body = ta.get(t, analyst, "/analytics/backtest")
+	if code != 200 || !strings.Contains(body, "Les cartes de risque du département utilisent "+b.Offered+".") ||
+		!strings.Contains(body, "Meilleure référence de comptage") || !strings.Contains(body, "Taux de capture à 5 %") {
+		t.Fatalf("backtest page: %d\n%s", code, body)
+	}
+	for _, m := range b.Methods {
+		if !strings.Contains(body, `#`+m.Name+`">`+m.Name+`</a>`) {
+			t.Errorf("backtest page misses %s", m.Name)
+		}
+	}
+	code, body = ta.get(t, analyst, "/analytics/models")
+	if code != 200 || strings.Count(body, "Dernière évaluation du département") != len(b.Methods) {
+		t.Errorf("model cards: %d, %d cards with figures", code, strings.Count(body, "Dernière évaluation du département"))
+	}
+	g01 := strconv.FormatInt(ta.groupementID(t, "01"), 10)
+	code, body = ta.get(t, analyst, "/analytics/risk?horizon=day&unit="+g01)
+	if code != 200 || !strings.Contains(body, `href="/analytics/models#`+b.Offered+`"`) || !strings.Contains(body, "(UTC&#43;01:00)") {
+		t.Errorf("Ain's map after the backtest: %d, model %s linked: %v", code, b.Offered, strings.Contains(body, "#"+b.Offered))
+	}
+	// Another département's backtest page is refused like its map.
+	if code, _ := ta.get(t, analyst, "/analytics/backtest?unit="+strconv.FormatInt(ta.groupementID(t, "974"), 10)); code != http.StatusForbidden {
+		t.Errorf("analyst of the Ain on La Réunion's backtest: %d", code)
+	}
+	agent974 := ta.signIn(t, "agent974")
+	code, body = ta.get(t, agent974, "/analytics/risk?horizon=shift")
+	if code != 200 || !strings.Contains(body, "counts-all") || !strings.Contains(body, "(UTC&#43;04:00)") ||
+		!strings.Contains(body, "classe les cellules de la même façon quel que soit l’horizon") {
+		t.Errorf("La Réunion's map: %d", code)
+	}
+	// The times are those of La Réunion (html/template writes + as &#43;):
+	// the period starts at the start of the current hour, local time.
+	loc, _ := time.LoadLocation("Indian/Reunion")
+	hour := time.Now().UTC().Truncate(time.Hour)
+	want, before := hour.In(loc).Format("02/01/2006 15:04"), hour.Add(-time.Hour).In(loc).Format("02/01/2006 15:04")
+	if !strings.Contains(body, want+" (UTC&#43;04:00)") && !strings.Contains(body, before+" (UTC&#43;04:00)") { // the hour may have turned
+		t.Errorf("La Réunion's map does not start at %s local time", want)
+	}
+	if code, body := ta.get(t, agent974, "/analytics/backtest"); code != 200 || !strings.Contains(body, "Pas encore d’évaluation") {
+		t.Errorf("La Réunion's backtest page: %d", code)
 	}
 }
 

@@ -31,7 +31,8 @@ func newProxiedTestApp(t testing.TB) *testApp {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := &Config{DataDir: dir, Addr: "127.0.0.1:0", LogLevel: "warn", LogFormat: "text", TrustedProxies: "127.0.0.1/32",
-		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, JournalKeep: 3 * 365 * 24 * time.Hour, CheckpointEach: time.Minute}
+		SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, JournalKeep: 3 * 365 * 24 * time.Hour, CheckpointEach: time.Minute,
+		ShieldAccountLock: 30 * time.Minute}
 	if pg := os.Getenv("VIGIE_TEST_APP_POSTGRES_URL"); pg != "" {
 		cfg.DatabaseURL = pg
 	}
@@ -425,4 +426,147 @@ func TestBansAreSharedByReplicas(t *testing.T) {
 		t.Fatalf("lift on A: %d", res.StatusCode)
 	}
 	t.Logf("lift made on A in force on B after %v", waitFor("lift", 200))
+}
+
+// TestSessionReusedFromAnotherClient: a session cookie replayed from
+// another network with another browser ends the session (the thief and the
+// owner are both signed out), is journaled, and the security officer gets
+// a high alert with both clients as evidence. A mere change of network
+// (same browser) keeps the session.
+func TestSessionReusedFromAnotherClient(t *testing.T) {
+	ta := newProxiedTestApp(t)
+	owner := ta.signIn(t, "agent") // from loopback, Go's user agent
+	send := func(c *http.Client, ip, ua, path string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ta.srv.URL+path, nil)
+		if ip != "" {
+			req.Header.Set("X-Forwarded-For", ip)
+		}
+		if ua != "" {
+			req.Header.Set("User-Agent", ua)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := send(owner, "", "", "/api/v1/units"); code != 200 {
+		t.Fatalf("the owner, signed in: %d, want 200", code)
+	}
+	// The same browser from another network (a laptop moving to a 4G
+	// hotspot): still signed in.
+	if code := send(owner, "198.51.100.9", "", "/api/v1/units"); code != 200 {
+		t.Fatalf("same browser, other network: %d, want 200", code)
+	}
+	// A thief with the cookie, another network and another browser.
+	thief := ta.client()
+	u, _ := url.Parse(ta.srv.URL)
+	thief.Jar.SetCookies(u, owner.Jar.Cookies(u))
+	const thiefUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36"
+	replayed := time.Now()
+	if code := send(thief, "203.0.113.80", thiefUA, "/api/v1/units"); code != 401 {
+		t.Fatalf("the replayed cookie: %d, want 401", code)
+	}
+	for {
+		var n int
+		ta.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM shield_alert WHERE kind = 'session-reused'").Scan(&n)
+		if n == 1 {
+			t.Logf("from the replayed request to the alert: %v", time.Since(replayed))
+			break
+		}
+		if time.Since(replayed) > 3*time.Second {
+			t.Fatal("no session-reused alert 3 s after the replayed request")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code := send(owner, "", "", "/api/v1/units"); code != 401 {
+		t.Errorf("the owner after the session was ended: %d, want 401 (signs in again)", code)
+	}
+	ctx := context.Background()
+	var n int
+	ta.db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_entry WHERE action = 'auth' AND actor_login = 'agent' AND ip = '203.0.113.80' AND detail LIKE 'session ended: used from another client%'").Scan(&n)
+	if n != 1 {
+		t.Errorf("journal entries for the ended session: %d, want 1", n)
+	}
+	// The alert reaches the security centre.
+	sec := ta.signIn(t, "securite")
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		code, body := ta.get(t, sec, "/api/v1/security/alerts?motif=audit-securite")
+		if code == 200 && strings.Contains(body, `"session-reused"`) {
+			if !strings.Contains(body, "203.0.113.80") || !strings.Contains(body, `"severity":"high"`) && !strings.Contains(body, `"severity": "high"`) {
+				t.Errorf("alert: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no session-reused alert within 3 s: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var id int64
+	var evidence string
+	ta.db.QueryRow(ctx, "SELECT id, evidence FROM shield_alert WHERE kind = 'session-reused' AND subject = 'agent'").Scan(&id, &evidence)
+	if !strings.Contains(evidence, thiefUA) || !strings.Contains(evidence, `"sign_in_address":"127.0.0.1"`) {
+		t.Errorf("evidence: %s", evidence)
+	}
+	if code, body := ta.get(t, sec, fmt.Sprintf("/security/alerts/%d?motif=audit-securite", id)); code != 200 || !strings.Contains(body, "session réutilisée depuis un autre poste") {
+		t.Errorf("alert page: %d", code)
+	}
+	// The owner may sign in again: the password is accepted and the second
+	// factor asked (the account is not locked; the TOTP code of this
+	// 30-second window is spent already, so the test stops there).
+	res := ta.post(t, ta.client(), "/login", url.Values{"login": {"agent"}, "password": {demoPassword}})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login/mfa") {
+		t.Errorf("signing in again: %d to %q, want the second factor", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestAccountUnderAttackIsLocked: failed sign-ins on one account from
+// several addresses (none of them enough to be banned) lock the account
+// for 30 minutes on the shield's order, journaled, beyond auth's own
+// 15-minute lock-out; the right password is refused meanwhile.
+func TestAccountUnderAttackIsLocked(t *testing.T) {
+	ta := newProxiedTestApp(t)
+	ctx := context.Background()
+	addrs := []string{"203.0.113.5", "198.51.100.5", "192.0.2.5", "100.64.9.5"}
+	for i := 0; i < 10; i++ {
+		ta.from(t, ta.client(), addrs[i%len(addrs)], "POST", "/login", url.Values{"login": {"commandant"}, "password": {fmt.Sprintf("Devine-%d-2026", i)}})
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	var lockedUntil int64
+	for {
+		var n int
+		ta.db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_entry WHERE action = 'auth' AND actor_login = 'shield' AND detail LIKE 'account locked under attack until%'").Scan(&n)
+		if n == 1 {
+			ta.db.QueryRow(ctx, "SELECT locked_until FROM users WHERE login = 'commandant'").Scan(&lockedUntil)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the account was not locked by the shield within 3 s (journal entries: %d)", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := time.Until(time.UnixMilli(lockedUntil)); left < 29*time.Minute || left > 31*time.Minute {
+		t.Errorf("locked for %v more, want about 30 min", left)
+	}
+	// No address was banned: each stayed under the per-address threshold.
+	for _, a := range addrs {
+		if _, banned := ta.shield.sh.Banned(shield.ParseAddr(a)); banned {
+			t.Errorf("%s banned", a)
+		}
+	}
+	// The right password from the owner's own address is refused.
+	res := ta.post(t, ta.client(), "/login", url.Values{"login": {"commandant"}, "password": {demoPassword}})
+	if res.StatusCode == http.StatusSeeOther {
+		t.Errorf("signed in while locked under attack (to %s)", res.Header.Get("Location"))
+	}
+	var kind string
+	ta.db.QueryRow(ctx, "SELECT kind FROM shield_alert WHERE kind = 'account-under-attack' AND subject = 'commandant'").Scan(&kind)
+	if kind == "" {
+		t.Error("no account-under-attack alert")
+	}
 }

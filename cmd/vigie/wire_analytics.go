@@ -24,10 +24,19 @@ func (a *app) openAnalytics(ctx context.Context) error {
 	}
 	a.analytics.svc = analytics.New(analytics.ServiceConfig{
 		DB: a.db, Journal: a.journal, Outbox: a.outbox, Org: a.org, Tree: a.org.Tree(), Log: a.log,
-		Model: m[0], Cards: analytics.Cards(model.All(), nil, nil, nil),
+		Model: m[0], Candidates: model.All(), Cards: analytics.Cards(model.All(), nil, nil, nil),
 	})
 	return nil
 }
+
+// Backtest worker timing: the first run (départements without a stored
+// backtest) waits analyticsBacktestDelay after start, so that a start-up
+// (and the tests, which start the workers) is not slowed by it; then every
+// département is backtested daily at analyticsBacktestHour (server time).
+const (
+	analyticsBacktestDelay = 2 * time.Minute
+	analyticsBacktestHour  = 3
+)
 
 // registerAnalytics registers the risk map, patrol plan and source pages,
 // and the consumer that turns opened case files into recorded offences.
@@ -35,6 +44,16 @@ func (a *app) registerAnalytics() error {
 	if err := analytics.NewHandler(a.analytics.svc, a.policy).Register(a.web); err != nil {
 		return err
 	}
+	a.workers = append(a.workers, func(ctx context.Context) {
+		a.analytics.svc.BacktestWorker(ctx, func(ctx context.Context) ([]string, error) {
+			ds, err := a.org.Departements(ctx)
+			var codes []string
+			for _, d := range ds {
+				codes = append(codes, d.Code)
+			}
+			return codes, err
+		}, analyticsBacktestDelay, analyticsBacktestHour)
+	})
 	if a.bus == nil {
 		return nil
 	}

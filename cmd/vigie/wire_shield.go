@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"vigie/internal/auth"
 	"vigie/internal/shield"
 	"vigie/internal/shield/waf"
 )
@@ -27,11 +28,26 @@ func (a *app) openShield(ctx context.Context) error {
 		return err
 	}
 	host, _ := os.Hostname()
+	lock := a.cfg.ShieldAccountLock
+	if lock == 0 {
+		lock = -1 // 0 in the settings: alert only, never lock
+	}
 	a.shield.sh = shield.New(shield.Config{DB: a.db, Journal: a.journal, Outbox: a.outbox, Log: a.log,
-		Allow: allow, Tree: a.org.Tree(), Replica: host + ":" + strconv.Itoa(os.Getpid())})
+		Allow: allow, Tree: a.org.Tree(), Replica: host + ":" + strconv.Itoa(os.Getpid()),
+		// An account attacked from several addresses is locked for
+		// --shield-account-lock (staff pass a second factor at every
+		// sign-in already).
+		LockAccount: a.auth.LockUnderAttack, AccountLock: lock})
 	if err := a.shield.sh.Load(ctx); err != nil {
 		return fmt.Errorf("the bans cannot be loaded: %w", err)
 	}
+	// A session replayed from another client: auth ends it, the shield
+	// raises the alert.
+	sh := a.shield.sh
+	a.auth.OnSessionReuse(func(ctx context.Context, e auth.SessionReuse) {
+		sh.SessionReused(ctx, shield.SessionReuse{At: e.At, AccountID: e.UserID, Login: e.Login, Dept: e.Dept, UnitID: e.UnitID,
+			Via: e.Via, SignedInAt: e.SignedInAt, SignInIP: e.SignInIP, SignInAgent: e.SignInAgent, IP: e.IP, Agent: e.Agent})
+	})
 	// The vulnerability database the operator imported, if any.
 	for _, name := range []string{"osv", "osv.zip"} {
 		if p := filepath.Join(a.cfg.DataDir, name); fileExists(p) {

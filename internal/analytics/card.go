@@ -99,3 +99,19 @@ func (c Counts) Card() Card {
 func sortDesc(idx []int, values []float64) {
 	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(values[b], values[a]) })
 }
+
+// at returns xs at the index of KeyCoverage in Coverages (0 when absent).
+func (m *CardMetrics) at(xs []float64) float64 {
+	for i, c := range m.Coverages {
+		if c == KeyCoverage && i < len(xs) {
+			return xs[i]
+		}
+	}
+	return 0
+}
+
+// HR5 is the hit rate at KeyCoverage, percent.
+func (m *CardMetrics) HR5() float64 { return m.at(m.HitRate) }
+
+// PAI5 is the PAI at KeyCoverage.
+func (m *CardMetrics) PAI5() float64 { return m.at(m.PAI) }

@@ -42,8 +42,10 @@
 //   - Risk map (area.go, riskmap.go, svg.go, words.go): the unit's communes
 //     (local geometry from internal/org) projected and gridded (250 m for a
 //     brigade, up to 1 km for a département, at most 15,000 cells), scored
-//     by the model the shipping rule offers (ShippedModel, today
-//     counts-all) for the next shift, day or week; the top 5 % of the area
+//     by the model the shipping rule offers for the département (ModelFor:
+//     the model its latest backtest offers, ShippedModel = counts-all until
+//     one is stored) for the next shift, day or week, times shown in the
+//     département's time zone; the top 5 % of the area
 //     flagged and explained in French words; police-initiative categories
 //     (drugs...) left out of the targets by default; how often the same
 //     cells are flagged week after week; too little history is said, not
@@ -53,12 +55,22 @@
 //     out (neighbours of chosen cells taken, cells of recent plans
 //     discounted), ordered by 2-opt; stored, drawn on the map, printed as a
 //     PDF briefing sheet; the patrol report records "patrol" events; each
-//     plan is measured by the share of the next day's offences in its cells.
+//     plan is measured by the share of the next day's offences in its cells,
+//     against what the forecast's top cells alone would have caught, and
+//     the plans page sums it up week by week.
+//   - Département backtests (deptbacktest.go): RunBacktest scores every
+//     candidate model (main passes model.All()) on the département's own
+//     recorded offences over the last BacktestWeeks whole weeks, on its risk
+//     map grid, applies DefaultRule and stores the figures; BacktestWorker
+//     runs it for départements without one a while after start, then
+//     nightly. The backtest page and the model cards show the figures.
 //
-// Tables (migration 00012): analytics_events, patrol_plans.
+// Tables (migrations 00012, 00013): analytics_events, patrol_plans,
+// analytics_backtests.
 // Routes: GET /analytics/risk, GET|POST /analytics/import, GET|POST
 // /analytics/plans, GET /analytics/plans/{id}, GET /analytics/plans/{id}/pdf,
 // POST /analytics/plans/{id}/report, GET /analytics/models,
+// GET /analytics/backtest,
 // POST /api/v1/analytics/events, GET /api/v1/analytics/risk. Every route asks
 // the policy for vigie.PermStats on the unit.
 // Events: publishes analytics.events.imported (vigie.<dept>.analytics.

@@ -64,6 +64,7 @@ func (h *Handler) Register(s *web.Server) error {
 	s.Route("GET /analytics/plans/{id}/pdf", h.planPDF)
 	s.FormRoute("POST /analytics/plans/{id}/report", h.formReport)
 	s.Route("GET /analytics/models", h.pageModels)
+	s.Route("GET /analytics/backtest", h.pageBacktest)
 	s.Route("POST /api/v1/analytics/events", h.apiImport)
 	s.Route("GET /api/v1/analytics/risk", h.apiRisk)
 	return nil
@@ -143,9 +144,10 @@ type riskPage struct {
 	Colours     map[Source]string
 	CellSize    float64
 	Cells       int
-	PeriodStart time.Time
-	PeriodEnd   time.Time
-	More        int // flagged cells not listed
+	PeriodStart string // in the département's time zone
+	PeriodEnd   string
+	ByHorizon   bool // the model's ranking changes with the horizon
+	More        int  // flagged cells not listed
 }
 
 // maxRows bounds the table of flagged cells; the map shows them all.
@@ -164,7 +166,9 @@ func (h *Handler) pageRisk(w http.ResponseWriter, r *http.Request) error {
 	tf := lang(r)
 	p := riskPage{Unit: unit, Horizon: opts.Horizon, Horizons: []Horizon{HorizonShift, HorizonDay, HorizonWeek}, Sources: Sources,
 		Layers: map[Source]bool{}, Police: opts.IncludePolice, Forecast: f, Classes: RiskClasses(), Colours: layerColours,
-		CellSize: a.Grid.Size, Cells: a.Grid.Len(), PeriodStart: f.Period.Start, PeriodEnd: f.Period.End}
+		CellSize: a.Grid.Size, Cells: a.Grid.Len(), ByHorizon: RanksByHorizon(h.svc.modelNamed(f.Model))}
+	loc := h.svc.Location(r.Context(), unit.Dept)
+	p.PeriodStart, p.PeriodEnd = localTime(f.Period.Start, loc), localTime(f.Period.End, loc)
 	for _, l := range layers {
 		p.Layers[l] = true
 	}
@@ -349,8 +353,10 @@ type plansPage struct {
 	Start   string
 	// Over the listed plans whose measured period is over: offences, those
 	// in planned places, and the mean share of the territory planned.
-	Measured, Events, Hits int
-	HitRate, AreaShare     float64
+	Measured, Events, Hits, RankHits int
+	HitRate, AreaShare, RankHitRate  float64
+	Weeks                            []WeekCapture
+	Loc                              *time.Location // the département's time zone
 }
 
 // DefaultPlan are the form's defaults: two patrols of a 4-hour shift.
@@ -367,21 +373,24 @@ func (h *Handler) pagePlans(w http.ResponseWriter, r *http.Request) error {
 	}
 	loc := h.svc.Location(r.Context(), unit.Dept)
 	start := h.svc.cfg.Now().In(loc).Truncate(time.Hour).Add(time.Hour)
-	pg := plansPage{Unit: unit, Plans: plans, Default: DefaultPlan, Start: start.Format("2006-01-02T15:04")}
+	pg := plansPage{Unit: unit, Plans: plans, Default: DefaultPlan, Start: start.Format("2006-01-02T15:04"), Loc: loc}
 	if len(plans) > 0 {
 		a, err := h.svc.Area(r.Context(), unit)
 		if err != nil {
 			return err
 		}
-		for _, p := range plans {
+		caps := make([]PlanCapture, len(plans))
+		for i, p := range plans {
 			c, err := h.svc.Capture(r.Context(), p, a)
 			if err != nil {
 				return err
 			}
+			caps[i] = c
 			if c.Ready {
 				pg.Measured++
 				pg.Events += c.Events
 				pg.Hits += c.Hits
+				pg.RankHits += c.RankHits
 				pg.AreaShare += c.AreaShare
 			}
 		}
@@ -389,8 +398,10 @@ func (h *Handler) pagePlans(w http.ResponseWriter, r *http.Request) error {
 			pg.AreaShare /= float64(pg.Measured)
 			if pg.Events > 0 {
 				pg.HitRate = 100 * float64(pg.Hits) / float64(pg.Events)
+				pg.RankHitRate = 100 * float64(pg.RankHits) / float64(pg.Events)
 			}
 		}
+		pg.Weeks = CapturesByWeek(plans, caps, loc)
 	}
 	return h.s.Render(w, r, "analytics/plans.html", pg)
 }
@@ -569,15 +580,127 @@ func (h *Handler) formReport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// localTime formats t in loc with its offset from UTC, e.g.
+// "30/11/2026 05:00 (UTC+04:00)" in La Réunion.
+func localTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("02/01/2006 15:04 (UTC-07:00)")
+}
+
 type modelsPage struct {
 	Cards   []Card
 	Shipped string
+	Unit    org.Unit
+	// Backtest is the département's latest backtest (nil: none yet).
+	Backtest *DeptBacktest
+	Verdicts map[string]string
+	Loc      *time.Location
 }
 
-// pageModels shows the model cards to anyone who may see a risk map.
+// pageModels shows the model cards to anyone who may see a risk map, with
+// the figures of the latest backtest of the unit's département.
 func (h *Handler) pageModels(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.unitFor(r, ""); err != nil {
+	unit, err := h.unitFor(r, r.URL.Query().Get("unit"))
+	if err != nil {
 		return err
 	}
-	return h.s.Render(w, r, "analytics/models.html", modelsPage{Cards: h.svc.Cards(), Shipped: h.svc.Model().Name()})
+	b, err := h.lastBacktest(r.Context(), unit.Dept)
+	if err != nil {
+		return err
+	}
+	p := modelsPage{Cards: CardsWith(h.svc.Cards(), b), Shipped: h.svc.ModelFor(r.Context(), unit.Dept).Name(), Unit: unit,
+		Backtest: b, Verdicts: verdicts(b), Loc: h.svc.Location(r.Context(), unit.Dept)}
+	return h.s.Render(w, r, "analytics/models.html", p)
+}
+
+// lastBacktest is the département's latest backtest, nil when none.
+func (h *Handler) lastBacktest(ctx context.Context, dept string) (*DeptBacktest, error) {
+	b, err := h.svc.LastBacktest(ctx, dept)
+	if vigie.KindOf(err) == vigie.KindNotFound {
+		return nil, nil
+	}
+	return b, err
+}
+
+func verdicts(b *DeptBacktest) map[string]string {
+	out := map[string]string{}
+	if b != nil {
+		for _, m := range b.Methods {
+			out[m.Name] = m.Decision.Verdict(DefaultRule)
+		}
+	}
+	return out
+}
+
+// CardsWith fills each card's figures from a département backtest (cards
+// of models it did not run keep none).
+func CardsWith(cards []Card, b *DeptBacktest) []Card {
+	out := make([]Card, len(cards))
+	for i, c := range cards {
+		c.Metrics = nil
+		if b != nil {
+			if m, ok := b.Method(c.Name); ok {
+				c.Metrics = &CardMetrics{From: b.From.Format("2006-01-02"), To: b.To.AddDate(0, 0, -1).Format("2006-01-02"),
+					Weeks: b.Weeks, Cells: b.Cells, CellSize: b.CellSize, Coverages: b.Coverages, HitRate: m.HitRate,
+					PAI: m.PAI, PEI: m.PEI, AUC: m.AUC, WeeklySD: m.WeeklySD, Decision: m.Decision}
+			}
+		}
+		out[i] = c
+	}
+	return out
+}
+
+type backtestRow struct {
+	DeptMethod
+	Verdict         string
+	HR5, PAI5, PEI5 float64
+	Repeat          string
+}
+
+type backtestPage struct {
+	Unit      org.Unit
+	Backtest  *DeptBacktest
+	Rows      []backtestRow
+	Coverages []string
+	Shipped   string
+	Rule      Rule
+	AlphaPct  float64
+	From, To  string
+	RanAt     string
+	Seconds   float64
+}
+
+// pageBacktest shows the latest backtest of the unit's département: every
+// model's figures on the département's own offences and the rule's
+// decision, which sets the model of the risk maps.
+func (h *Handler) pageBacktest(w http.ResponseWriter, r *http.Request) error {
+	unit, err := h.unitFor(r, r.URL.Query().Get("unit"))
+	if err != nil {
+		return err
+	}
+	b, err := h.lastBacktest(r.Context(), unit.Dept)
+	if err != nil {
+		return err
+	}
+	p := backtestPage{Unit: unit, Backtest: b, Shipped: h.svc.ModelFor(r.Context(), unit.Dept).Name(), Rule: DefaultRule,
+		AlphaPct: 100 * DefaultRule.Alpha}
+	if b != nil {
+		loc := h.svc.Location(r.Context(), unit.Dept)
+		p.From, p.To = b.From.In(loc).Format("02/01/2006"), b.To.In(loc).AddDate(0, 0, -1).Format("02/01/2006")
+		p.RanAt, p.Seconds = b.RanAt.In(loc).Format("02/01/2006 15:04"), b.Duration.Seconds()
+		for _, c := range b.Coverages {
+			p.Coverages = append(p.Coverages, strconv.FormatFloat(100*c, 'f', -1, 64))
+		}
+		k := b.Key()
+		for _, m := range b.Methods {
+			row := backtestRow{DeptMethod: m, Verdict: m.Decision.Verdict(DefaultRule)}
+			if k >= 0 && k < len(m.HitRate) && k < len(m.PAI) && k < len(m.PEI) {
+				row.HR5, row.PAI5, row.PEI5 = m.HitRate[k], m.PAI[k], m.PEI[k]
+			}
+			if m.Repeat >= 0 {
+				row.Repeat = fmt.Sprintf("%.0f", 100*m.Repeat)
+			}
+			p.Rows = append(p.Rows, row)
+		}
+	}
+	return h.s.Render(w, r, "analytics/backtest.html", p)
 }

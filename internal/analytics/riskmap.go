@@ -287,3 +287,17 @@ func Capture(recs []Record, g *Grid, cells []int, from, to time.Time) (events, h
 	}
 	return events, hits, hitRate, areaShare
 }
+
+// HorizonAware is a model whose ranking of cells depends on the length of
+// the period it forecasts (ETAS: the offspring of recent events weigh more
+// over a shift than over a week). Models without it rank cells the same for
+// a shift, a day and a week: only the period changes.
+type HorizonAware interface {
+	HorizonAware() bool
+}
+
+// RanksByHorizon reports whether m's ranking changes with the horizon.
+func RanksByHorizon(m Model) bool {
+	h, ok := m.(HorizonAware)
+	return ok && h.HorizonAware()
+}

@@ -47,8 +47,12 @@ type ServiceConfig struct {
 	// Model is the model the shipping rule offers (main builds it from
 	// ShippedModel with the model sub-package); Cards the model cards.
 	Model Model
-	Cards []Card
-	Now   func() time.Time
+	// Candidates are the models a département backtest compares (main
+	// passes model.All()); the risk map of a département uses the one its
+	// latest backtest offers (ModelFor), Model when none is stored.
+	Candidates []Model
+	Cards      []Card
+	Now        func() time.Time
 }
 
 // Service is the users' side of analytics: stored sources, risk maps,
@@ -60,6 +64,8 @@ type Service struct {
 	// areas caches each unit's geometry: parsing a département's communes
 	// takes a few hundred milliseconds and changes rarely.
 	areas map[int64]cachedArea
+	// shipped caches each département's offered model name.
+	shipped map[string]shippedName
 }
 
 type cachedArea struct {
@@ -70,10 +76,11 @@ type cachedArea struct {
 // areaTTL bounds how stale a cached area may be after a territory change.
 const areaTTL = 10 * time.Minute
 
-// ShippedModel is the model the shipping rule (DefaultRule) offers on the
-// real-data backtest of docs/analytics.md (Chicago 2019, 52 weeks): no
-// model beat the count baseline by more than the weekly noise, so the
-// baseline ships. Change it only with a backtest that passes the rule.
+// ShippedModel is the default model: the one the shipping rule (DefaultRule)
+// offers on the real-data backtest of docs/analytics.md (Chicago 2019, 52
+// weeks), where no model beat the count baseline by more than the weekly
+// noise. A département's maps use it until a backtest of the département's
+// own offences (RunBacktest) offers another.
 const ShippedModel = "counts-all"
 
 // New returns the service. It does no I/O.
@@ -87,10 +94,10 @@ func New(cfg ServiceConfig) *Service {
 	if cfg.Model == nil {
 		cfg.Model = Counts{}
 	}
-	return &Service{cfg: cfg, areas: map[int64]cachedArea{}}
+	return &Service{cfg: cfg, areas: map[int64]cachedArea{}, shipped: map[string]shippedName{}}
 }
 
-// Model is the model the maps use.
+// Model is the default model of the maps (see ModelFor).
 func (s *Service) Model() Model { return s.cfg.Model }
 
 // Cards are the model cards.
@@ -216,7 +223,7 @@ func (s *Service) RiskMap(ctx context.Context, u org.Unit, opts ForecastOptions)
 	if err != nil {
 		return nil, nil, err
 	}
-	f := ForecastArea(a, s.cfg.Model, recs, opts)
+	f := ForecastArea(a, s.ModelFor(ctx, u.Dept), recs, opts)
 	err = s.cfg.DB.InTx(ctx, func(tx *db.Tx) error {
 		return s.cfg.Journal.Record(ctx, tx, vigie.Record{Action: vigie.ActConsult, Object: "risk_map", ObjectID: strconv.FormatInt(u.ID, 10),
 			Dept: u.Dept, UnitID: u.ID, Motif: StatsMotif,
@@ -262,7 +269,7 @@ func (s *Service) CreatePlan(ctx context.Context, u org.Unit, p PlanParams, star
 	if err != nil {
 		return Plan{}, err
 	}
-	f := ForecastArea(a, s.cfg.Model, recs, ForecastOptions{Horizon: HorizonShift, Now: start})
+	f := ForecastArea(a, s.ModelFor(ctx, u.Dept), recs, ForecastOptions{Horizon: HorizonShift, Now: start})
 	if f.TooLittle {
 		return Plan{}, vigie.Invalidf("analytics.CreatePlan", "No plan can be made: %s.", f.Why)
 	}
@@ -303,7 +310,7 @@ func (s *Service) PlanForecast(ctx context.Context, a *Area, p Plan) (*Forecast,
 	if err != nil {
 		return nil, err
 	}
-	return ForecastArea(a, s.cfg.Model, recs, ForecastOptions{Horizon: HorizonShift, Now: p.ShiftStart}), nil
+	return ForecastArea(a, s.modelNamed(p.Model), recs, ForecastOptions{Horizon: HorizonShift, Now: p.ShiftStart}), nil
 }
 
 // Plan returns a stored plan.
@@ -358,6 +365,12 @@ type PlanCapture struct {
 	Hits      int
 	HitRate   float64
 	AreaShare float64
+	// RankHits is what the risk ranking alone would have caught: the
+	// offences of the same period in the forecast's top cells, as many as
+	// the plan has places (the plan spreads its places and must drive
+	// between them; the ranking does not).
+	RankHits    int
+	RankHitRate float64
 }
 
 // Capture measures p (Ready false while the measured period is not over).
@@ -371,5 +384,72 @@ func (s *Service) Capture(ctx context.Context, p Plan, a *Area) (PlanCapture, er
 		return PlanCapture{}, err
 	}
 	ev, hits, hr, share := Capture(recs, a.Grid, p.Cells(), p.ShiftStart, to)
-	return PlanCapture{Ready: true, Events: ev, Hits: hits, HitRate: hr, AreaShare: share}, nil
+	c := PlanCapture{Ready: true, Events: ev, Hits: hits, HitRate: hr, AreaShare: share}
+	f, err := s.PlanForecast(ctx, a, p)
+	if err != nil {
+		return PlanCapture{}, err
+	}
+	if !f.TooLittle {
+		var top []int
+		for _, cell := range positive(topCells(f.Scores, len(p.Cells())), f.Scores) {
+			top = append(top, int(cell))
+		}
+		_, c.RankHits, c.RankHitRate, _ = Capture(recs, a.Grid, top, p.ShiftStart, to)
+	}
+	return c, nil
+}
+
+// WeekCapture sums up the measured plans of one week (Monday to Sunday in
+// the département's time zone).
+type WeekCapture struct {
+	Week        string // Monday's date, 02/01/2006
+	Plans       int
+	Events      int
+	Hits        int
+	HitRate     float64 // percent of the offences in planned places
+	AreaShare   float64 // mean percent of the territory planned
+	RankHits    int
+	RankHitRate float64 // percent the risk ranking alone would have caught
+}
+
+// CapturesByWeek groups measured plans by the week of their shift's start,
+// most recent week first. plans and caps are parallel; plans not Ready are
+// left out.
+func CapturesByWeek(plans []Plan, caps []PlanCapture, loc *time.Location) []WeekCapture {
+	var out []WeekCapture
+	idx := map[string]int{}
+	for i, p := range plans {
+		if i >= len(caps) || !caps[i].Ready {
+			continue
+		}
+		l := p.ShiftStart.In(loc)
+		monday := time.Date(l.Year(), l.Month(), l.Day()-(int(l.Weekday())+6)%7, 0, 0, 0, 0, loc)
+		key := monday.Format("2006-01-02")
+		k, ok := idx[key]
+		if !ok {
+			k = len(out)
+			idx[key] = k
+			out = append(out, WeekCapture{Week: monday.Format("02/01/2006")})
+		}
+		w, c := &out[k], caps[i]
+		w.Plans++
+		w.Events += c.Events
+		w.Hits += c.Hits
+		w.RankHits += c.RankHits
+		w.AreaShare += c.AreaShare
+	}
+	for i := range out {
+		w := &out[i]
+		w.AreaShare /= float64(w.Plans)
+		if w.Events > 0 {
+			w.HitRate = 100 * float64(w.Hits) / float64(w.Events)
+			w.RankHitRate = 100 * float64(w.RankHits) / float64(w.Events)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b WeekCapture) int {
+		ta, _ := time.Parse("02/01/2006", a.Week)
+		tb, _ := time.Parse("02/01/2006", b.Week)
+		return tb.Compare(ta)
+	})
+	return out
 }

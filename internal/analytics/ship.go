@@ -181,3 +181,25 @@ func wilcoxonOneSided(d []float64) float64 {
 func studentQuantile(p float64, df int) float64 {
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(p)
 }
+
+// Verdict is the decision as a fixed word the UI translates: "baseline",
+// "offered", "few-weeks" (also when no baseline was backtested), "no-gain",
+// "noise" or "small-gain".
+func (d Decision) Verdict(r Rule) string {
+	switch {
+	case d.Baseline:
+		return "baseline"
+	case d.Offered:
+		return "offered"
+	case d.Weeks < r.MinWeeks:
+		return "few-weeks"
+	case d.Gain <= 0:
+		return "no-gain"
+	case d.PT >= r.Alpha || d.PW >= r.Alpha:
+		return "noise"
+	}
+	return "small-gain"
+}
+
+// Word is the verdict under DefaultRule (for templates).
+func (d Decision) Word() string { return d.Verdict(DefaultRule) }

@@ -51,8 +51,12 @@ func TestShippingRule(t *testing.T) {
 		res.Methods = append(res.Methods, Method{Name: m.name, Weekly: m.weekly, Paired: pair(m.weekly, base, "counts-all")})
 	}
 	ds := DefaultRule.Decide(res)
+	verdicts := []string{"baseline", "offered", "small-gain", "noise", "no-gain", "few-weeks"}
 	for i, m := range methods {
 		d := ds[i]
+		if v := d.Verdict(DefaultRule); v != verdicts[i] {
+			t.Errorf("%s: verdict %q, want %q", m.name, v, verdicts[i])
+		}
 		t.Logf("%-11s gain %+.2f sd %.2f p_t %.3g p_w %.3g: %s", d.Name, d.Gain, d.SD, d.PT, d.PW, d.Why)
 		if d.Offered != m.offer || !strings.Contains(d.Why, m.why) {
 			t.Errorf("%s: offered %v (%s), want %v (%q)", m.name, d.Offered, d.Why, m.offer, m.why)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -111,6 +112,9 @@ type Auth struct {
 	hashing chan struct{} // bounds concurrent Argon2 runs (memory)
 	oidc    *oidcClient
 	rp      *webauthn.WebAuthn // nil: passkeys disabled
+	// onReuse is told of sessions ended because they were reused from
+	// another client (OnSessionReuse); nil: nobody.
+	onReuse atomic.Pointer[func(context.Context, SessionReuse)]
 }
 
 // New returns the identity service. policy decides PermUserAdmin on the

@@ -18,8 +18,11 @@
 // SameSite=Lax, Secure under TLS or Config.SecureCookie) carries 256 random
 // bits whose SHA-256 only is stored. They end after 30 idle minutes (staff;
 // 1 h for citizens) or 12 h, at sign-out, when revoked from /account, or
-// when the account is disabled; the id rotates at sign-in and after the
-// second factor. API tokens ("Authorization: Bearer vig_...") act with
+// when the account is disabled, or when used from another network (/24,
+// /64) with another user agent than at sign-in (middleware.go: ended,
+// journaled, reported through OnSessionReuse); the id rotates at sign-in
+// and after the second factor. LockUnderAttack (stepup.go) locks an
+// account the shield sees attacked. API tokens ("Authorization: Bearer vig_...") act with
 // their owner's rights; only their hash is stored.
 //
 // Authorization. Policy.Check decides, in one place, whether the acting

@@ -2,12 +2,15 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"vigie"
+	"vigie/internal/db"
 	"vigie/internal/web"
 )
 
@@ -60,6 +63,10 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			u, err := a.authSession(ctx, c.Value)
 			if err != nil {
 				a.log.WarnContext(ctx, "session check failed", "err", err)
+			}
+			if errors.Is(err, errSessionReused) {
+				// The cookie is void: the browser that sent it forgets it.
+				a.setCookie(w, r, "")
 			}
 			if u != nil {
 				ctx = vigie.WithUser(ctx, u)
@@ -130,6 +137,9 @@ func (a *Auth) authSession(ctx context.Context, cookie string) (*vigie.User, err
 		_, err := deleteSession(ctx, a.d, hash)
 		return nil, err
 	}
+	if c := vigie.ClientFrom(ctx); OtherClient(s.IP, s.UserAgent, c.IP, c.UserAgent) {
+		return nil, a.endReusedSession(ctx, s, u, c, now)
+	}
 	if now.Sub(s.LastSeen) > time.Minute {
 		if err := touchSession(ctx, a.d, hash, now); err != nil {
 			return nil, err
@@ -174,4 +184,104 @@ func sessionCookie(r *http.Request) string {
 		return c.Value
 	}
 	return ""
+}
+
+// SECURITY: a session cookie stolen (malware, a shared computer, a proxy
+// log) and replayed from elsewhere. A session remembers the address and
+// the user agent it was opened from; a request that comes from another
+// network (/24 in IPv4, /64 in IPv6) AND with another user agent ends the
+// session at once: the request is treated as signed out, the cookie is
+// cleared, the event is journaled and reported (OnSessionReuse: the
+// shield raises an alert). The legitimate user signs in again. Either
+// change alone is normal (a phone moving between networks, a browser
+// updated while at the same desk) and does nothing.
+
+// errSessionReused is logged only: the request goes on signed out.
+var errSessionReused = errors.New("auth: session used from another client: ended")
+
+// SessionReuse describes a session ended because it was used from
+// another client than the one that opened it.
+type SessionReuse struct {
+	At          time.Time
+	UserID      int64
+	Login       string
+	Dept        string
+	UnitID      int64
+	Via         string // how the session was opened (password, oidc, passkey…)
+	SignedInAt  time.Time
+	SignInIP    string
+	SignInAgent string
+	IP          string // the address that reused it
+	Agent       string // and its user agent
+}
+
+// OnSessionReuse sets the function told of every session ended because it
+// was reused from another client (main hands it to the shield). It is
+// called after the session is deleted and the event journaled, on the
+// request's goroutine: it must not block.
+func (a *Auth) OnSessionReuse(fn func(context.Context, SessionReuse)) {
+	if fn == nil {
+		a.onReuse.Store(nil)
+		return
+	}
+	a.onReuse.Store(&fn)
+}
+
+// OtherClient reports whether a request from ip with user agent ua comes
+// from another client than the one that signed in (signInIP,
+// signInAgent): another network and another user agent. Unknown values
+// (a session opened from the console, a request without an address)
+// never count as a change.
+func OtherClient(signInIP, signInAgent, ip, ua string) bool {
+	if signInIP == "" || signInAgent == "" || ip == "" {
+		return false
+	}
+	a, err1 := netip.ParseAddr(signInIP)
+	b, err2 := netip.ParseAddr(ip)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if sameNetwork(a.Unmap().WithZone(""), b.Unmap().WithZone("")) {
+		return false
+	}
+	return truncate(ua, 300) != signInAgent
+}
+
+func sameNetwork(a, b netip.Addr) bool {
+	if a.Is4() != b.Is4() {
+		return false
+	}
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	pa, _ := a.Prefix(bits)
+	pb, _ := b.Prefix(bits)
+	return pa == pb
+}
+
+// endReusedSession deletes a reused session, journals it and reports it.
+// It returns errSessionReused (or the database error).
+func (a *Auth) endReusedSession(ctx context.Context, s *Session, u *userRow, c vigie.Client, now time.Time) error {
+	ev := SessionReuse{At: now, UserID: u.ID, Login: u.Login, Dept: u.Dept, UnitID: u.UnitID, Via: s.Via,
+		SignedInAt: s.CreatedAt, SignInIP: s.IP, SignInAgent: s.UserAgent, IP: c.IP, Agent: truncate(c.UserAgent, 300)}
+	var ended bool
+	err := a.d.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		if ended, err = deleteSession(ctx, tx, s.ID); err != nil || !ended {
+			return err // a concurrent request ended it already
+		}
+		return a.record(ctx, tx, u.User("session"), vigie.Record{Action: vigie.ActAuth, Object: "user",
+			ObjectID: itoa(u.ID), Dept: u.Dept, UnitID: u.UnitID,
+			Detail: "session ended: used from another client (opened from " + s.IP + ", " + truncate(s.UserAgent, 120) + ")"})
+	})
+	if err != nil {
+		return err
+	}
+	if ended {
+		if fn := a.onReuse.Load(); fn != nil {
+			(*fn)(context.WithoutCancel(ctx), ev)
+		}
+	}
+	return errSessionReused
 }

@@ -79,6 +79,7 @@ const (
 	KindInsiderExport = "insider-export"
 	KindInsiderJourn  = "insider-journal"
 	KindInsiderScope  = "insider-outside-unit"
+	KindSessionReuse  = "session-reused"
 )
 
 // Finding is what a detector concludes: an alert to raise or grow, and
@@ -95,6 +96,9 @@ type Finding struct {
 	Ban      netip.Prefix // valid: ban it (automatic response)
 	Once     bool         // never reopen an alert of this key once closed
 	At       time.Time
+	// Account is the account under attack (KindAccount): the automatic
+	// response locks it (Config.LockAccount).
+	Account int64
 }
 
 // AuthFailure is a refused sign-in, as the journal records it.
@@ -325,7 +329,7 @@ func (d *Detector) AuthFailed(f AuthFailure) []Finding {
 				Summary: fmt.Sprintf("Account %s under attack: %d failed sign-ins from %d addresses in %s.", login, as.count(), as.distinct(), th.Window),
 				Dept:    f.Dept, UnitID: f.UnitID,
 				Evidence: map[string]any{"login": login, "account_id": f.AccountID, "failures": as.count(), "addresses": as.distinct(), "sample_addresses": as.sample(20), "window": th.Window.String()},
-				At:       f.At})
+				At:       f.At, Account: f.AccountID})
 		}
 		sl := get(d.slowAcct, key)
 		sl.add(f.At, src, th.SlowWindow, th.SlowAcctFailures*2)

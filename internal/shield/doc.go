@@ -24,6 +24,10 @@
 //     401/403/404/405, scanner user agents, paths only scanners ask for;
 //   - the firewall's verdicts (WAFBlocked, wired to waf.Config.OnVerdict):
 //     repeated blocks of one address;
+//   - sessions reused from another client (session.go): internal/auth
+//     ends a session used from another network (/24, /64) with another
+//     user agent and reports it (SessionReused, wired to
+//     auth.OnSessionReuse); the shield raises a high alert;
 //   - insider misuse over the last 24 h of the journal (lease "insider",
 //     every 10 min): reads far above peers of the same role and
 //     département (robust z-score), bulk exports (vigie.ActCommunicate),
@@ -32,7 +36,9 @@
 //
 // Each detection raises or grows an alert (one open alert per attack,
 // deduplicated by key) with its evidence as JSON; a finding about an
-// address or network also bans it. Alerts are acknowledged and closed by
+// address or network also bans it, and an account attacked from several
+// addresses is locked for AccountLock (30 min) through Config.LockAccount
+// (internal/auth's LockUnderAttack), renewed while the attack goes on. Alerts are acknowledged and closed by
 // a security officer, with a comment, journaled.
 //
 // Tables (migration 00009_shield): shield_ban, shield_version,

@@ -44,7 +44,12 @@ type Config struct {
 	Tail       time.Duration // how often the journal is read for failed sign-ins (250 ms)
 	InsiderRun time.Duration // how often the insider detectors run (10 min)
 	Replica    string        // this process's name among the replicas (leases)
-	Now        func() time.Time
+	// LockAccount locks an account under attack (internal/auth's
+	// LockUnderAttack, wired in main) for AccountLock (30 min; negative:
+	// never lock, alert only). Nil: alert only.
+	LockAccount func(ctx context.Context, accountID int64, d time.Duration, why string) (time.Time, error)
+	AccountLock time.Duration
+	Now         func() time.Time
 }
 
 // Shield is the defence around the firewall: bans, detectors, alerts.
@@ -63,6 +68,9 @@ type Shield struct {
 
 	refused atomic.Int64 // requests refused by a ban since start
 	reload  sync.Mutex
+
+	lockMu sync.Mutex
+	locked map[int64]time.Time // accounts this replica locked, until when
 
 	tailMu      sync.Mutex
 	tailCursor  int64
@@ -114,8 +122,11 @@ func New(cfg Config) *Shield {
 	if cfg.Allow == nil {
 		cfg.Allow, _ = ParseAllowList("")
 	}
+	if cfg.AccountLock == 0 {
+		cfg.AccountLock = DefaultAccountLock
+	}
 	cfg.Insider = cfg.Insider.withDefaults()
-	return &Shield{cfg: cfg, db: cfg.DB, log: cfg.Log, now: cfg.Now,
+	return &Shield{cfg: cfg, db: cfg.DB, log: cfg.Log, now: cfg.Now, locked: map[int64]time.Time{},
 		det: NewDetector(cfg.Thresholds, cfg.Allow), found: make(chan []Finding, 1024)}
 }
 
@@ -350,6 +361,9 @@ func (s *Shield) handle(ctx context.Context, fs []Finding) {
 		if err != nil {
 			s.log.Warn("shield: raise alert", "kind", g.f.Kind, "err", err)
 			continue
+		}
+		if g.f.Account != 0 {
+			s.lockAccount(ctx, g.f)
 		}
 		if g.f.Ban.IsValid() && !s.cfg.Allow.Overlaps(g.f.Ban) {
 			if _, banned := s.bans.load().lookup(g.f.Ban.Addr(), s.now()); banned && g.f.Ban.Bits() == g.f.Ban.Addr().BitLen() {

@@ -364,3 +364,8 @@ func (m ETAS) Card() analytics.Card {
 		},
 	}
 }
+
+// HorizonAware: the forecast integrates the triggered intensity over the
+// period, so a shift weighs the offspring of the last days more, relative
+// to the background, than a week does.
+func (ETAS) HorizonAware() bool { return true }
