@@ -49,6 +49,23 @@ func TestBrowserComplaint(t *testing.T) {
 	tb.typeIn("f-narrative", " : un faux vendeur m'a fait virer 450 euros pour une console jamais livrée.")
 	tb.click(button("Enregistrer et continuer"))
 	tb.wantText("h1", "Où")
+	// The commune map: shown by the server, a click sets the position.
+	tb.run("open the position", chromedp.Click(`//summary[contains(., "latitude")]`, chromedp.NodeVisible))
+	tb.run("choose the Ain's map", chromedp.SetValue("#f-map_dept", "01"))
+	tb.click(button("Afficher la carte"))
+	tb.wantText("h1", "Où")
+	tb.run("click on the map", chromedp.Click("#place-map path", chromedp.NodeVisible))
+	lat, _ := strconv.ParseFloat(eval[string](tb, `document.getElementById("f-lat").value`), 64)
+	lon, _ := strconv.ParseFloat(eval[string](tb, `document.getElementById("f-lon").value`), 64)
+	if lat < 45.5 || lat > 46.6 || lon < 4.7 || lon > 6.2 {
+		t.Errorf("a click on the map of the Ain set %.5f, %.5f", lat, lon)
+	}
+	if eval[string](tb, `document.getElementById("place-marker").getAttribute("visibility")`) != "visible" {
+		t.Error("no marker where the map was clicked")
+	}
+	tb.check("place step with its map")
+	fill(tb, "f-lat", "")
+	fill(tb, "f-lon", "")
 	tb.typeIn("f-commune", "Bourg-en-Bresse (01053)")
 	tb.click(button("Enregistrer et continuer"))
 	tb.wantText("h1", "Quand")

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"vigie/internal/mail/mailtest"
 )
 
 // TestComplaintJourney: a citizen files an online complaint through the
@@ -17,44 +23,7 @@ func TestComplaintJourney(t *testing.T) {
 	ta := newTestApp(t)
 	ctx := context.Background()
 	citizen := ta.signIn(t, "citoyen")
-	res := ta.post(t, citizen, "/complaint-drafts", url.Values{})
-	base := res.Header.Get("Location")
-	if !regexp.MustCompile(`^/complaint-drafts/\d+/eligibility$`).MatchString(base) {
-		t.Fatalf("new draft: %d %q", res.StatusCode, base)
-	}
-	base = strings.TrimSuffix(base, "eligibility")
-	now := time.Now()
-	steps := []struct {
-		step string
-		form url.Values
-	}{
-		{"eligibility", url.Values{"emergency": {"no"}, "author_known": {"no"}, "violence": {"no"}}},
-		{"facts", url.Values{"category": {"theft"}, "narrative": {"On m'a volé mon téléphone dans le bus ce matin, sans que je voie qui."}}},
-		{"place", url.Values{"commune": {"Bourg-en-Bresse (01053)"}}},
-		{"when", url.Values{"from": {now.Add(-5 * time.Hour).Format("2006-01-02T15:04")}, "to": {now.Add(-3 * time.Hour).Format("2006-01-02T15:04")}}},
-		{"victim", url.Values{"victim_is": {"self"}, "victim.name": {"Jeanne Dupont"}, "victim.email": {"jeanne.dupont@example.fr"}}},
-		{"items", url.Values{"go": {"add"}, "item.kind": {"phone"}, "item.description": {"Téléphone gris"}, "item.imei": {"490154203237518"}}},
-		{"items", url.Values{}},
-		{"witnesses", url.Values{}},
-		{"evidence", url.Values{}},
-		{"review", url.Values{"consent": {"yes"}}},
-	}
-	var loc string
-	for _, s := range steps {
-		if s.form.Get("go") == "" {
-			s.form.Set("go", "next")
-		}
-		res := ta.post(t, citizen, base+s.step, s.form)
-		loc = res.Header.Get("Location")
-		if res.StatusCode != 303 {
-			t.Fatalf("step %s: status %d", s.step, res.StatusCode)
-		}
-	}
-	m := regexp.MustCompile(`^/complaints/(\d+)/receipt$`).FindStringSubmatch(loc)
-	if m == nil {
-		t.Fatalf("after sending: %q", loc)
-	}
-	id := m[1]
+	id := fileComplaint(t, ta, citizen)
 	code, body := ta.get(t, citizen, "/complaints/"+id+"/receipt")
 	number := regexp.MustCompile(`PL-\d{4}-01-\d{6}`).FindString(body)
 	verify := regexp.MustCompile(`[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}`).FindString(body)
@@ -158,5 +127,158 @@ func TestComplaintDemo(t *testing.T) {
 	_, body = ta.get(t, citizen, "/complaints")
 	if strings.Count(body, "/complaints/") < 3 {
 		t.Error("the demo citizen has no complaint to follow")
+	}
+}
+
+// fileComplaint goes through the steps of the form as the citizen signed in
+// on c and returns the id of the complaint sent.
+func fileComplaint(t *testing.T, ta *testApp, citizen *http.Client) string {
+	t.Helper()
+	res := ta.post(t, citizen, "/complaint-drafts", url.Values{})
+	base := res.Header.Get("Location")
+	if !regexp.MustCompile(`^/complaint-drafts/\d+/eligibility$`).MatchString(base) {
+		t.Fatalf("new draft: %d %q", res.StatusCode, base)
+	}
+	base = strings.TrimSuffix(base, "eligibility")
+	now := time.Now()
+	steps := []struct {
+		step string
+		form url.Values
+	}{
+		{"eligibility", url.Values{"emergency": {"no"}, "author_known": {"no"}, "violence": {"no"}}},
+		{"facts", url.Values{"category": {"theft"}, "narrative": {"On m'a volé mon téléphone dans le bus ce matin, sans que je voie qui."}}},
+		{"place", url.Values{"commune": {"Bourg-en-Bresse (01053)"}}},
+		{"when", url.Values{"from": {now.Add(-5 * time.Hour).Format("2006-01-02T15:04")}, "to": {now.Add(-3 * time.Hour).Format("2006-01-02T15:04")}}},
+		{"victim", url.Values{"victim_is": {"self"}, "victim.name": {"Jeanne Dupont"}, "victim.email": {"jeanne.dupont@example.fr"}}},
+		{"items", url.Values{"go": {"add"}, "item.kind": {"phone"}, "item.description": {"Téléphone gris"}, "item.imei": {"490154203237518"}}},
+		{"items", url.Values{}},
+		{"witnesses", url.Values{}},
+		{"evidence", url.Values{}},
+		{"review", url.Values{"consent": {"yes"}}},
+	}
+	var loc string
+	for _, s := range steps {
+		if s.form.Get("go") == "" {
+			s.form.Set("go", "next")
+		}
+		res := ta.post(t, citizen, base+s.step, s.form)
+		loc = res.Header.Get("Location")
+		if res.StatusCode != 303 {
+			t.Fatalf("step %s: status %d", s.step, res.StatusCode)
+		}
+	}
+	m := regexp.MustCompile(`^/complaints/(\d+)/receipt$`).FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("after sending: %q", loc)
+	}
+	id := m[1]
+	return id
+}
+
+// TestComplaintReceiptMailed: the receipt e-mail, its PDF attached, reaches
+// a real SMTP server through the running application's workers.
+func TestComplaintReceiptMailed(t *testing.T) {
+	smtp := mailtest.Start(t)
+	ta := newTestAppWith(t, func(c *Config) {
+		c.SMTPAddr, c.SMTPTLS, c.SMTPFrom = smtp.Addr, "none", "Vigie <no-reply@vigie.example>"
+	})
+	citizen := ta.signIn(t, "citoyen")
+	id := fileComplaint(t, ta, citizen)
+	var number, email string
+	if err := ta.db.QueryRow(context.Background(), `SELECT c.number, u.email FROM complaints c JOIN users u ON u.id = c.owner_id WHERE c.id = ?`, id).Scan(&number, &email); err != nil {
+		t.Fatal(err)
+	}
+	got := smtp.Wait(t, 1, 20*time.Second)[0]
+	if len(got.To) != 1 || got.To[0] != email || !strings.Contains(got.Subject(), number) {
+		t.Fatalf("receipt e-mail to %v, subject %q; want %s, %s", got.To, got.Subject(), email, number)
+	}
+	parts, err := got.Parts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pdf []byte
+	for _, p := range parts {
+		if p.Type == "application/pdf" && p.Filename == "recepisse-"+number+".pdf" {
+			pdf = p.Body
+		}
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("no PDF receipt attached: %d parts", len(parts))
+	}
+}
+
+// TestComplaintPageLinks: the agent's page of a complaint lists the other
+// complaints and cases that share an identifier (the demo's serial scam
+// IBAN), with the case page's scope rules: another département's records
+// show their holding unit and an access request, never their content; the
+// request made from the complaint reaches the holding unit.
+func TestComplaintPageLinks(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	// The demo's commander of the Ain reads the complaints of their
+	// subtree; the serial scam has complaints there and in 2A.
+	var agentUnit int64
+	if err := ta.db.QueryRow(ctx, `SELECT unit_id FROM users WHERE login = 'commandant'`).Scan(&agentUnit); err != nil {
+		t.Fatal(err)
+	}
+	below := ta.org.Tree().Below(agentUnit)
+	const ibanValue = "FR7630006000011234567890189"
+	var mine, other int64
+	rows, err := ta.db.Query(ctx, `SELECT source_id, unit_id FROM ident_links WHERE kind = 'iban' AND value = ? AND source_kind = 'complaint'
+		AND dept = '01' ORDER BY source_id`, ibanValue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, unit int64
+		rows.Scan(&id, &unit)
+		if mine == 0 && slices.Contains(below, unit) {
+			mine = id
+		}
+	}
+	rows.Close()
+	if mine == 0 {
+		t.Fatal("no demo complaint of the commander's subtree with the scam IBAN")
+	}
+	if err := ta.db.QueryRow(ctx, `SELECT source_id FROM ident_links WHERE kind = 'iban' AND value = ? AND source_kind = 'complaint'
+		AND dept = '2A' ORDER BY source_id LIMIT 1`, ibanValue).Scan(&other); err != nil {
+		t.Fatalf("no demo complaint of 2A with the scam IBAN: %v", err)
+	}
+	var victim2A string
+	if err := ta.db.QueryRow(ctx, `SELECT data FROM complaints WHERE id = ?`, other).Scan(&victim2A); err != nil {
+		t.Fatal(err)
+	}
+	victim2A = regexp.MustCompile(`"name":"([^"]+)"`).FindStringSubmatch(victim2A)[1]
+
+	agent := ta.signIn(t, "commandant")
+	path := "/complaints/" + strconv.FormatInt(mine, 10)
+	code, body := ta.get(t, agent, path+"?motif=plainte")
+	if code != 200 || !strings.Contains(body, "Plaintes et dossiers liés") || !strings.Contains(body, "autres plaintes") {
+		t.Fatalf("complaint page: %d, no linked records", code)
+	}
+	if !strings.Contains(body, "détenu par") || !strings.Contains(body, `name="from_complaint" value="`+strconv.FormatInt(mine, 10)+`"`) {
+		t.Error("the 2A complaint is not offered for an access request")
+	}
+	if strings.Contains(body, victim2A) || strings.Contains(body, `href="/complaints/`+strconv.FormatInt(other, 10)+`"`) {
+		t.Error("LEAK: the complaint page shows the 2A complaint's content or link")
+	}
+
+	// Asking from a complaint one cannot read is refused.
+	res := ta.post(t, agent, "/cases/access", url.Values{"from_complaint": {strconv.FormatInt(other, 10)}, "source_kind": {"complaint"},
+		"source_id": {strconv.FormatInt(mine, 10)}, "reason": {"même IBAN"}})
+	if res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/cases/access" {
+		t.Error("an access request from a complaint of 2A was accepted for the agent of 01")
+	}
+	// From the agent's own complaint: sent to the holding unit.
+	res = ta.post(t, agent, "/cases/access", url.Values{"from_complaint": {strconv.FormatInt(mine, 10)}, "source_kind": {"complaint"},
+		"source_id": {strconv.FormatInt(other, 10)}, "reason": {"même IBAN, escroquerie en série"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases/access" {
+		t.Fatalf("access request from the complaint: %d → %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	var n int
+	ta.db.QueryRow(ctx, `SELECT COUNT(*) FROM access_requests r JOIN users u ON u.id = r.requester_id WHERE u.login = 'commandant'
+		AND r.source_kind = 'complaint' AND r.source_id = ? AND r.holder_dept = '2A' AND r.link_kind = 'iban' AND r.status = 'pending'`, other).Scan(&n)
+	if n != 1 {
+		t.Errorf("access requests recorded: %d, want 1", n)
 	}
 }

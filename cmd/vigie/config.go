@@ -37,14 +37,18 @@ type Config struct {
 	OIDCIssuer     string
 	OIDCClientID   string
 	OIDCSecret     string
-	SMTPAddr       string
-	SMTPFrom       string
-	SMTPUser       string
-	SMTPPassword   string
-	SMTPTLS        string
-	SMTPHello      string
-	SMTPInsecure   bool
-	ShieldAllow    string
+	// FranceConnect (citizens' OpenID Connect sign-in); empty issuer: off.
+	FranceConnectIssuer   string
+	FranceConnectClientID string
+	FranceConnectSecret   string
+	SMTPAddr              string
+	SMTPFrom              string
+	SMTPUser              string
+	SMTPPassword          string
+	SMTPTLS               string
+	SMTPHello             string
+	SMTPInsecure          bool
+	ShieldAllow           string
 	// ShieldAccountLock is how long an account attacked from several
 	// addresses is locked; 0: alert only.
 	ShieldAccountLock time.Duration
@@ -149,6 +153,12 @@ var settings = []setting{
 		str(func(c *Config) *string { return &c.OIDCClientID })},
 	{"oidc-client-secret", "VIGIE_OIDC_CLIENT_SECRET", "", "OpenID Connect client secret (never logged)",
 		str(func(c *Config) *string { return &c.OIDCSecret })},
+	{"franceconnect-issuer", "VIGIE_FRANCECONNECT_ISSUER", "", "FranceConnect (OpenID Connect) issuer URL for citizens' sign-in; empty: off",
+		str(func(c *Config) *string { return &c.FranceConnectIssuer })},
+	{"franceconnect-client-id", "VIGIE_FRANCECONNECT_CLIENT_ID", "", "FranceConnect client id",
+		str(func(c *Config) *string { return &c.FranceConnectClientID })},
+	{"franceconnect-client-secret", "VIGIE_FRANCECONNECT_CLIENT_SECRET", "", "FranceConnect client secret (never logged)",
+		str(func(c *Config) *string { return &c.FranceConnectSecret })},
 	{"smtp-addr", "VIGIE_SMTP_ADDR", "", "host:port of the SMTP server for e-mail notifications; empty: e-mail stays queued",
 		str(func(c *Config) *string { return &c.SMTPAddr })},
 	{"smtp-from", "VIGIE_SMTP_FROM", "Vigie <no-reply@localhost>", "sender of e-mail notifications (its domain names the Message-IDs)",
@@ -288,6 +298,9 @@ func (c *Config) validate() error {
 	}
 	if c.WAFThreshold < 1 {
 		return fmt.Errorf("waf-threshold: %d must be at least 1", c.WAFThreshold)
+	}
+	if c.FranceConnectIssuer != "" && c.FranceConnectClientID == "" {
+		return fmt.Errorf("franceconnect-issuer is set but franceconnect-client-id is empty")
 	}
 	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
 		return fmt.Errorf("oidc-issuer is set but oidc-client-id is empty")

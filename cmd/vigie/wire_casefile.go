@@ -63,7 +63,10 @@ func (a *app) openCasefile(ctx context.Context) error {
 			return a.complaint.svc.SetStep(ctx, tx, complaintID, step, "")
 		},
 		// The agent's page of a complaint (internal/complaint's route).
-		ComplaintPath: func(id int64) string { return "/complaints/" + strconv.FormatInt(id, 10) }}
+		ComplaintPath: func(id int64) string { return "/complaints/" + strconv.FormatInt(id, 10) },
+		// Access requests from a complaint's page (the complaint area
+		// opens after this one; the hook reads it when called).
+		ComplaintTarget: a.complaintTargetHook}
 	if a.support.blobs != nil { // a nil *blob.Store must not become a non-nil interface
 		cfg.Blobs = a.support.blobs
 	}
@@ -265,6 +268,12 @@ func (a *app) indexComplaintHook(ctx context.Context, tx *db.Tx, complaintID int
 	return a.casefile.svc.Links().Index(ctx, tx, casefile.Source{Kind: casefile.SourceComplaint, ID: complaintID, Dept: dept, UnitID: unitID}, ids)
 }
 
+// moveComplaintHook moves a transferred complaint's identifiers (and the
+// pending access requests for it) to its new holder.
+func (a *app) moveComplaintHook(ctx context.Context, tx *db.Tx, complaintID int64, dept string, unitID int64) error {
+	return a.casefile.svc.Links().Move(ctx, tx, casefile.Source{Kind: casefile.SourceComplaint, ID: complaintID, Dept: dept, UnitID: unitID})
+}
+
 // suggestHook is the triage suggestion for a narrative.
 func (a *app) suggestHook(narrative string) (category, priority string, confidence float64, reasons []string) {
 	s := a.casefile.triage.Suggest(narrative)
@@ -276,4 +285,42 @@ func (a *app) correctedHook(narrative, suggestedCategory, category, priority str
 	if err := a.casefile.svc.TriageCorrected(context.Background(), narrative, suggestedCategory, category, priority); err != nil {
 		a.log.Warn("triage correction not kept", "err", err)
 	}
+}
+
+// complaintLinksHook lists, for the agent's page of a complaint, the other
+// complaints and cases sharing one of its identifiers, with the case page's
+// scope rules (casefile.Links asks the policy for each record; out of scope
+// only the holding unit is told).
+func (a *app) complaintLinksHook(ctx context.Context, complaintID, caseID int64) ([]complaint.LinkGroup, error) {
+	groups, err := a.casefile.svc.Links().RelatedToComplaint(ctx, complaintID, caseID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]complaint.LinkGroup, 0, len(groups))
+	for _, g := range groups {
+		lg := complaint.LinkGroup{KindName: casefile.KindLabel(g.Kind), Display: g.Display, Complaints: g.Complaints, Cases: g.Cases}
+		for _, h := range g.Hits {
+			label := "Complaint"
+			if h.Source.Kind == casefile.SourceCase {
+				label = "Case"
+			}
+			lg.Hits = append(lg.Hits, complaint.LinkHit{SourceKind: h.Source.Kind, SourceID: h.Source.ID, Dept: h.Source.Dept,
+				UnitName: h.UnitName, InScope: h.InScope, Path: h.Path, Label: label})
+		}
+		out = append(out, lg)
+	}
+	return out, nil
+}
+
+// complaintTargetHook is a complaint as the policy sees it, for access
+// requests made from a complaint's page.
+func (a *app) complaintTargetHook(ctx context.Context, id int64) (vigie.Target, error) {
+	if a.complaint.svc == nil {
+		return vigie.Target{}, vigie.E(vigie.KindNotFound, "complaint", "This complaint does not exist.", nil)
+	}
+	c, err := a.complaint.svc.Get(ctx, id)
+	if err != nil {
+		return vigie.Target{}, err
+	}
+	return c.Target(), nil
 }

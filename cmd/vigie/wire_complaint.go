@@ -38,6 +38,7 @@ func (a *app) openComplaint(ctx context.Context) error {
 	if a.casefile.svc != nil {
 		cfg.OpenCase, cfg.IndexIdentifiers = a.openCaseHook, a.indexComplaintHook
 		cfg.Suggest, cfg.Corrected = a.suggestHook, a.correctedHook
+		cfg.Links, cfg.MoveIdentifiers = a.complaintLinksHook, a.moveComplaintHook
 	}
 	a.complaint.svc = complaint.New(cfg)
 	return nil
@@ -80,6 +81,9 @@ func (a *app) registerComplaint() error {
 		return audit.RequireMotif(a.web, w, r)
 	}
 	complaint.NewHandler(a.complaint.svc, a.policy, a.org.Tree(), motif).Register(a.web)
+	// Receipt e-mails (PDF attached) follow the submissions; those left
+	// pending by a crash go at start.
+	a.workers = append(a.workers, a.complaint.svc.RunReceipts)
 	// Drafts never sent are forgotten after 90 days.
 	a.workers = append(a.workers, func(ctx context.Context) {
 		every(ctx, 24*time.Hour, "purge complaint drafts", a.log, func(ctx context.Context) error {

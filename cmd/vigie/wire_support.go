@@ -20,6 +20,9 @@ type supportArea struct {
 	blobs  *blob.Store // nil until opened
 	mailer *mail.Mailer
 	signup *auth.Signup
+	// franceConnect is the citizens' OpenID Connect sign-in; nil when not
+	// configured.
+	franceConnect *auth.FranceConnect
 }
 
 // openSupport opens file storage and e-mail (CLI commands too), before the areas.
@@ -36,6 +39,27 @@ func (a *app) openSupport(ctx context.Context) error {
 	}
 	a.support.signup, err = a.auth.NewSignup(a.support.mailer, auth.SignupConfig{BaseURL: a.cfg.BaseURL})
 	return err
+}
+
+// enableFranceConnect turns on citizens' sign-in through FranceConnect
+// (GET /login/franceconnect and its callback at <base URL>/login/franceconnect/callback).
+// An empty issuer leaves it off. To be called from registerSupport with the
+// settings --franceconnect-issuer, --franceconnect-client-id and
+// --franceconnect-client-secret once config.go has them.
+func (a *app) enableFranceConnect(issuer, clientID, secret string) error {
+	if issuer == "" {
+		return nil
+	}
+	fc, err := a.auth.NewFranceConnect(auth.FranceConnectConfig{IssuerURL: issuer, ClientID: clientID, ClientSecret: secret,
+		RedirectURL: a.cfg.BaseURL + "/login/franceconnect/callback", TrustEmail: true})
+	if err != nil {
+		return err
+	}
+	if err := fc.Register(a.web); err != nil {
+		return err
+	}
+	a.support.franceConnect = fc
+	return nil
 }
 
 // smtpConfig turns the e-mail settings (--smtp-*) into the mailer's.
@@ -61,6 +85,9 @@ func (a *app) registerSupport() error {
 		return err
 	}
 	if err := a.support.signup.Register(a.web); err != nil {
+		return err
+	}
+	if err := a.enableFranceConnect(a.cfg.FranceConnectIssuer, a.cfg.FranceConnectClientID, a.cfg.FranceConnectSecret); err != nil {
 		return err
 	}
 	if err := a.reg.Register(newMailQueueCollector(a.support.mailer)); err != nil {

@@ -115,6 +115,9 @@ type Auth struct {
 	// onReuse is told of sessions ended because they were reused from
 	// another client (OnSessionReuse); nil: nobody.
 	onReuse atomic.Pointer[func(context.Context, SessionReuse)]
+	// franceConnect is set once citizens' FranceConnect routes are
+	// registered: the sign-in page then offers it.
+	franceConnect atomic.Bool
 }
 
 // New returns the identity service. policy decides PermUserAdmin on the

@@ -53,4 +53,11 @@
 // throttled per client and per address; journaled (collect). Tables
 // (migration 00011_support): signups, signup_attempts. Routes: GET/POST
 // /signup, GET /signup/sent, POST /signup/resend, GET/POST /signup/verify.
+//
+// FranceConnect for citizens (citizen_oidc.go), when configured: a second
+// OpenID Connect client (state, nonce, PKCE) whose sign-in finds the
+// citizen account of the e-mail address or creates it; staff accounts are
+// refused, and an address the provider did not mark verified never takes
+// over an account opened with a password. Routes: GET /login/franceconnect,
+// GET /login/franceconnect/callback.
 package auth

@@ -88,6 +88,8 @@ type loginData struct {
 	Next  string
 	Error string
 	OIDC  bool
+	// FranceConnect: citizens may sign in through FranceConnect.
+	FranceConnect bool
 }
 
 func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) error {
@@ -95,7 +97,7 @@ func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, orHome(safeNext(r.URL.Query().Get("next"))), http.StatusSeeOther)
 		return nil
 	}
-	return h.s.Render(w, r, "auth/login.html", loginData{Next: safeNext(r.URL.Query().Get("next")), OIDC: h.a.oidc != nil})
+	return h.s.Render(w, r, "auth/login.html", loginData{Next: safeNext(r.URL.Query().Get("next")), OIDC: h.a.oidc != nil, FranceConnect: h.a.franceConnect.Load()})
 }
 
 func orHome(p string) string {
@@ -131,7 +133,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return h.formError(w, r, "auth/login.html", err, func(msg string) any {
-		return loginData{Login: f.Login, Next: f.Next, Error: msg, OIDC: h.a.oidc != nil}
+		return loginData{Login: f.Login, Next: f.Next, Error: msg, OIDC: h.a.oidc != nil, FranceConnect: h.a.franceConnect.Load()}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,8 @@ type OIDCConfig struct {
 	// (e.g. "eidas2"); an amr claim with "mfa", "otp", "hwk" or "sc" also
 	// does. Otherwise Vigie asks for its own TOTP code.
 	MFAACR []string
+	// Scopes asked for (default: openid, profile, email).
+	Scopes []string
 }
 
 // oidcClient discovers the provider lazily, so that Vigie starts (and its
@@ -65,8 +68,12 @@ func (o *oidcClient) ready(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 	if err != nil {
 		return nil, nil, vigie.E(vigie.KindUnavailable, "auth.OIDC", "The identity provider cannot be reached; please try again later.", err)
 	}
+	scopes := o.cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{oidc.ScopeOpenID, "profile", "email"}
+	}
 	o.oauth = &oauth2.Config{ClientID: o.cfg.ClientID, ClientSecret: o.cfg.ClientSecret, Endpoint: p.Endpoint(),
-		RedirectURL: o.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+		RedirectURL: o.cfg.RedirectURL, Scopes: scopes}
 	o.verifier = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID})
 	return o.oauth, o.verifier, nil
 }
@@ -128,7 +135,9 @@ func (a *Auth) OIDCCallback(ctx context.Context, q url.Values) (*SignedIn, strin
 	if err != nil {
 		return nil, st.Next, errors.Join(errOIDC, err)
 	}
-	if idt.Nonce != st.Nonce {
+	// A state begun for FranceConnect (citizen_oidc.go) is not a staff
+	// sign-in, whatever the provider says.
+	if idt.Nonce != st.Nonce || strings.HasPrefix(st.Nonce, fcNoncePrefix) {
 		return nil, st.Next, errOIDC
 	}
 	var c oidcClaims
@@ -231,7 +240,7 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	in, next, err := h.a.OIDCCallback(r.Context(), r.URL.Query())
 	if err != nil {
 		return h.formError(w, r, "auth/login.html", err, func(msg string) any {
-			return loginData{Next: next, Error: msg, OIDC: true}
+			return loginData{Next: next, Error: msg, OIDC: true, FranceConnect: h.a.franceConnect.Load()}
 		})
 	}
 	h.a.setCookie(w, r, in.Token)

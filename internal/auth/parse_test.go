@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -181,8 +183,15 @@ func TestFrenchCatalog(t *testing.T) {
 	if len(texts) < 50 {
 		t.Fatalf("found only %d texts: the scan is broken", len(texts))
 	}
-	if err := web.LoadMessages(mustSub(t)); err != nil {
+	// The area's catalogs (its pages', sign-up's, FranceConnect's) and the
+	// shared one (web.New loads it), whatever test ran before.
+	if _, err := web.New(web.Config{}, slog.New(slog.DiscardHandler), nil); err != nil {
 		t.Fatal(err)
+	}
+	for _, fsys := range []fs.FS{mustSub(t), subOf(t, signupTemplates, "templates/signup"), subOf(t, franceConnectTemplates, "templates/franceconnect")} {
+		if err := web.LoadMessages(fsys); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, s := range texts {
 		if !web.HasFrench(s) {
@@ -201,4 +210,13 @@ func BenchmarkHash(b *testing.B) {
 	for b.Loop() {
 		verifyPassword("correct horse battery", h, DefaultArgon2)
 	}
+}
+
+func subOf(t testing.TB, fsys fs.FS, dir string) fs.FS {
+	t.Helper()
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }

@@ -77,18 +77,53 @@ func (s *Service) RequestAccess(ctx context.Context, fromCase int64, src Source,
 	if err != nil {
 		return AccessRequest{}, err
 	}
+	return s.requestAccess(ctx, Source{Kind: SourceCase, ID: c.ID}, c.ID, "case "+c.Number, src, reason)
+}
+
+// RequestAccessFromComplaint asks the unit that holds src for access, on
+// the ground of an identifier that src shares with a complaint the
+// requester may read (the agent's page of a complaint not yet accepted has
+// no case to ask from). The complaint's current holder comes from
+// Config.ComplaintTarget.
+func (s *Service) RequestAccessFromComplaint(ctx context.Context, complaintID int64, src Source, reason string) (AccessRequest, error) {
+	const op = "casefile.RequestAccess"
+	reason = strings.TrimSpace(reason)
+	if err := checkText(op, "The reason", reason, maxShort, true); err != nil {
+		return AccessRequest{}, err
+	}
+	if src.Kind != SourceCase && src.Kind != SourceComplaint {
+		return AccessRequest{}, vigie.Invalidf(op, "Unknown kind of record %q.", src.Kind)
+	}
+	if s.cfg.ComplaintTarget == nil {
+		return AccessRequest{}, vigie.E(vigie.KindNotFound, op, "This complaint does not exist.", nil)
+	}
+	t, err := s.cfg.ComplaintTarget(ctx, complaintID)
+	if err != nil {
+		return AccessRequest{}, err
+	}
+	if err := s.authz.Check(ctx, vigie.PermRead, t); err != nil {
+		return AccessRequest{}, err
+	}
+	return s.requestAccess(ctx, Source{Kind: SourceComplaint, ID: complaintID}, 0, "complaint "+strconv.FormatInt(complaintID, 10), src, reason)
+}
+
+// requestAccess records a request for src on the ground of from (a record
+// the requester may read); caseID, if not 0, is the case whose timeline
+// tells the request.
+func (s *Service) requestAccess(ctx context.Context, from Source, caseID int64, fromLabel string, src Source, reason string) (AccessRequest, error) {
+	const op = "casefile.RequestAccess"
 	u := actor(ctx)
 	var out AccessRequest
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		// SECURITY: the holder is read from the index, never taken from the
 		// form, and only a record that shares an identifier with the
 		// requester's own case may be asked for.
-		kind, _, holder, ok, err := sharedLink(ctx, tx, c.ID, src)
+		kind, _, holder, ok, err := sharedLink(ctx, tx, from, src)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return vigie.E(vigie.KindNotFound, op, "This record shares no identifier with the case.", nil)
+			return vigie.E(vigie.KindNotFound, op, "This record shares no identifier with yours.", nil)
 		}
 		if s.authz.Check(ctx, vigie.PermRead, holder.Target()) == nil {
 			return vigie.E(vigie.KindConflict, op, "You may already read this record.", nil)
@@ -103,21 +138,23 @@ func (s *Service) RequestAccess(ctx context.Context, fromCase int64, src Source,
 		}
 		now := s.now()
 		out = AccessRequest{RequesterID: u.ID, Requester: actorName(u), RequesterUnit: u.UnitID, RequesterDept: u.Dept,
-			Source: holder, LinkKind: kind, FromCase: c.ID, Reason: reason, Status: RequestPending, CreatedAt: now}
+			Source: holder, LinkKind: kind, FromCase: caseID, Reason: reason, Status: RequestPending, CreatedAt: now}
 		if err := tx.QueryRow(ctx, `INSERT INTO access_requests (requester_id, requester, requester_unit, requester_dept,
 			source_kind, source_id, holder_dept, holder_unit, link_kind, from_case, reason, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, out.RequesterID, out.Requester, out.RequesterUnit,
-			out.RequesterDept, holder.Kind, holder.ID, holder.Dept, holder.UnitID, kind, c.ID, reason, RequestPending,
+			out.RequesterDept, holder.Kind, holder.ID, holder.Dept, holder.UnitID, kind, caseID, reason, RequestPending,
 			db.Millis(now)).Scan(&out.ID); err != nil {
 			return err
 		}
-		if err := appendEvent(ctx, tx, c.ID, now, u.ID, actorName(u), "access_requested",
-			"access asked to "+s.UnitName(ctx, holder.UnitID)+" ("+KindLabel(ident.Kind(kind))+")"); err != nil {
-			return err
+		if caseID != 0 {
+			if err := appendEvent(ctx, tx, caseID, now, u.ID, actorName(u), "access_requested",
+				"access asked to "+s.UnitName(ctx, holder.UnitID)+" ("+KindLabel(ident.Kind(kind))+")"); err != nil {
+				return err
+			}
 		}
 		return s.j.Record(ctx, tx, vigie.Record{Action: vigie.ActChange, Object: "access_request",
 			ObjectID: strconv.FormatInt(out.ID, 10), Dept: holder.Dept, UnitID: holder.UnitID,
-			Detail: "access asked to " + holder.Kind + " " + strconv.FormatInt(holder.ID, 10) + " from case " + c.Number})
+			Detail: "access asked to " + holder.Kind + " " + strconv.FormatInt(holder.ID, 10) + " from " + fromLabel})
 	})
 	out.HolderName = s.UnitName(ctx, out.Source.UnitID)
 	return out, err
@@ -255,9 +292,11 @@ func (s *Service) DecideAccess(ctx context.Context, id int64, approve bool, note
 				return err
 			}
 		}
-		if err := appendEvent(ctx, tx, r.FromCase, now, u.ID, actorName(u), "access_"+status,
-			"request to "+s.UnitName(ctx, r.Source.UnitID)+": "+status); err != nil {
-			return err
+		if r.FromCase != 0 { // 0: asked from a complaint page
+			if err := appendEvent(ctx, tx, r.FromCase, now, u.ID, actorName(u), "access_"+status,
+				"request to "+s.UnitName(ctx, r.Source.UnitID)+": "+status); err != nil {
+				return err
+			}
 		}
 		return s.j.Record(ctx, tx, vigie.Record{Action: action, Object: r.Source.Kind, ObjectID: strconv.FormatInt(r.Source.ID, 10),
 			Dept: r.Source.Dept, UnitID: r.Source.UnitID, Detail: "access request " + strconv.FormatInt(r.ID, 10) + ": " + detail})

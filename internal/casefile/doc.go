@@ -43,6 +43,11 @@
 // write on that unit) approves a request (access.go), which gives the
 // requester a read grant on that one record for 30 days through
 // internal/auth's grants (Config.Grant), or refuses; all is journaled.
+// The complaint area's page of a complaint shows the same list
+// (Links.RelatedToComplaint, through its Links hook), and an agent may ask
+// from a complaint not yet accepted (RequestAccessFromComplaint: the
+// requester must read the complaint, whose current unit comes from
+// Config.ComplaintTarget; the request's from_case is then 0).
 //
 // # Triage
 //

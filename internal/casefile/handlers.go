@@ -366,17 +366,29 @@ func (h *Handler) pageAccess(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) formRequestAccess(w http.ResponseWriter, r *http.Request) error {
-	from, err := strconv.ParseInt(r.PostFormValue("from_case"), 10, 64)
-	if err != nil || from <= 0 {
-		return vigie.Invalidf("casefile.RequestAccess", "The request must come from one of your cases.")
-	}
 	srcID, err := strconv.ParseInt(r.PostFormValue("source_id"), 10, 64)
 	if err != nil || srcID <= 0 {
 		return vigie.Invalidf("casefile.RequestAccess", "Name the record you ask access to.")
 	}
-	if _, err := h.svc.RequestAccess(r.Context(), from, Source{Kind: r.PostFormValue("source_kind"), ID: srcID},
-		r.PostFormValue("reason")); err != nil {
-		return err
+	src := Source{Kind: r.PostFormValue("source_kind"), ID: srcID}
+	// From one of the agent's cases, or from a complaint's page.
+	if v := r.PostFormValue("from_complaint"); v != "" {
+		from, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || from <= 0 {
+			return vigie.Invalidf("casefile.RequestAccess", "The request must come from one of your cases or complaints.")
+		}
+		_, err = h.svc.RequestAccessFromComplaint(r.Context(), from, src, r.PostFormValue("reason"))
+		if err != nil {
+			return err
+		}
+	} else {
+		from, err := strconv.ParseInt(r.PostFormValue("from_case"), 10, 64)
+		if err != nil || from <= 0 {
+			return vigie.Invalidf("casefile.RequestAccess", "The request must come from one of your cases.")
+		}
+		if _, err := h.svc.RequestAccess(r.Context(), from, src, r.PostFormValue("reason")); err != nil {
+			return err
+		}
 	}
 	web.SetFlash(w, r, web.FlashSuccess, web.T(web.Lang(r), "Your request was sent to the holding unit."))
 	http.Redirect(w, r, "/cases/access", http.StatusSeeOther)

@@ -71,6 +71,29 @@ func (l *Links) Index(ctx context.Context, tx *db.Tx, src Source, ids []ident.Id
 	return nil
 }
 
+// Move records that src (a complaint transferred to another unit) is now
+// held by src.Dept and src.UnitID, in the caller's transaction: the index
+// names the new holder, and the pending access requests for src go to it
+// (the former holder may no longer decide on them).
+func (l *Links) Move(ctx context.Context, tx *db.Tx, src Source) error {
+	const op = "casefile.Links.Move"
+	if src.Kind != SourceComplaint && src.Kind != SourceCase {
+		return vigie.Invalidf(op, "Unknown source kind %q.", src.Kind)
+	}
+	if src.ID == 0 || src.Dept == "" || src.UnitID == 0 {
+		return vigie.Invalidf(op, "The source of identifiers must name its record, département and unit.")
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ident_links SET dept = ?, unit_id = ? WHERE source_kind = ? AND source_id = ?`,
+		src.Dept, src.UnitID, src.Kind, src.ID); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE access_requests SET holder_dept = ?, holder_unit = ? WHERE source_kind = ? AND source_id = ? AND status = ?`,
+		src.Dept, src.UnitID, src.Kind, src.ID, RequestPending); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
 // Hit is one record that mentions an identifier. Out of the reader's scope
 // only the holding unit is told: InScope false, no Path.
 type Hit struct {
@@ -211,10 +234,24 @@ func (l *Links) fill(ctx context.Context, g *Group, rows []linkRow) error {
 // cases that mention it, with exact counts; at most maxHits records are
 // listed in all. The case's own complaint is not "another" record.
 func (l *Links) Related(ctx context.Context, c Case) ([]Group, error) {
+	return l.related(ctx, Source{Kind: SourceCase, ID: c.ID}, Source{Kind: SourceComplaint, ID: c.ComplaintID})
+}
+
+// RelatedToComplaint returns, for each identifier of a complaint, the other
+// complaints and cases that mention it, with the same scope rules as a
+// case's page. caseID is the complaint's own case file (0: none yet), which
+// is not "another" record.
+func (l *Links) RelatedToComplaint(ctx context.Context, complaintID, caseID int64) ([]Group, error) {
+	return l.related(ctx, Source{Kind: SourceComplaint, ID: complaintID}, Source{Kind: SourceCase, ID: caseID})
+}
+
+// related lists the records sharing an identifier with self, except self
+// and not (a record that is the same affair: a case and its complaint).
+func (l *Links) related(ctx context.Context, self, not Source) ([]Group, error) {
 	const join = ` FROM ident_links l1 JOIN ident_links l2 ON l2.kind = l1.kind AND l2.value = l1.value
 		WHERE l1.source_kind = ? AND l1.source_id = ? AND NOT (l2.source_kind = l1.source_kind AND l2.source_id = l1.source_id)
 		AND NOT (l2.source_kind = ? AND l2.source_id = ?)`
-	args := []any{SourceCase, c.ID, SourceComplaint, c.ComplaintID}
+	args := []any{self.Kind, self.ID, not.Kind, not.ID}
 	rows, err := l.s.db.Query(ctx, `SELECT l1.kind, l1.value, MIN(l1.display), l2.source_kind, COUNT(*)`+join+`
 		GROUP BY l1.kind, l1.value, l2.source_kind ORDER BY l1.kind, l1.value`, args...)
 	if err != nil {
@@ -298,13 +335,14 @@ func (l *Links) identifiers(ctx context.Context, caseID int64) ([]ident.Identifi
 	return out, rows.Err()
 }
 
-// sharedLink returns the kind and display of an identifier that a case
-// shares with a source, or ok false when they share none.
-func sharedLink(ctx context.Context, q querier, caseID int64, src Source) (kind, display string, holder Source, ok bool, err error) {
+// sharedLink returns the kind and display of an identifier that a record
+// (from: a case or a complaint) shares with a source, or ok false when they
+// share none.
+func sharedLink(ctx context.Context, q querier, from Source, src Source) (kind, display string, holder Source, ok bool, err error) {
 	err = q.QueryRow(ctx, `SELECT l1.kind, l1.display, l2.dept, l2.unit_id FROM ident_links l1
 		JOIN ident_links l2 ON l2.kind = l1.kind AND l2.value = l1.value
 		WHERE l1.source_kind = ? AND l1.source_id = ? AND l2.source_kind = ? AND l2.source_id = ? LIMIT 1`,
-		SourceCase, caseID, src.Kind, src.ID).Scan(&kind, &display, &holder.Dept, &holder.UnitID)
+		from.Kind, from.ID, src.Kind, src.ID).Scan(&kind, &display, &holder.Dept, &holder.UnitID)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", "", Source{}, false, nil

@@ -72,6 +72,10 @@ type Config struct {
 	Grant func(ctx context.Context, tx *db.Tx, userID int64, kind, id string, until time.Time, reason string) (int64, error)
 	// ComplaintPath is the agent's page of a complaint, for links; nil: no link.
 	ComplaintPath func(id int64) string
+	// ComplaintTarget is a complaint as the policy sees it (its current
+	// département and unit), for access requests made from a complaint's
+	// page; nil: such requests are refused.
+	ComplaintTarget func(ctx context.Context, id int64) (vigie.Target, error)
 	// GrantFor is how long an approved access request lasts (default 30 days).
 	GrantFor time.Duration
 	Now      func() time.Time

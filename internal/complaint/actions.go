@@ -157,6 +157,13 @@ func (s *Service) Act(ctx context.Context, id int64, a Action) (Complaint, error
 			detail = fmt.Sprintf("transferred from unit %d to unit %d (%s)", c.UnitID, u.ID, u.Name)
 			c.UnitID, c.Dept, c.RoutedBy = u.ID, u.Dept, "transfer"
 			c.AssigneeID, c.AssigneeName = 0, ""
+			// The link index names the holding unit (who is told, who
+			// decides access requests): it moves with the complaint.
+			if s.cfg.MoveIdentifiers != nil {
+				if err := s.cfg.MoveIdentifiers(ctx, tx, c.ID, u.Dept, u.ID); err != nil {
+					return fmt.Errorf("complaint %s: move identifiers: %w", c.Number, err)
+				}
+			}
 			ev.Kind, ev.Public, ev.Text, visible = "transfer", false, strings.TrimSpace(u.Name+" "+a.Text), false
 		case ActTriage:
 			detail = fmt.Sprintf("category %s → %s, priority %s → %s (suggested %s/%s)", c.Category, a.Category, c.Priority, a.Priority, c.SuggestedCategory, c.SuggestedPriority)

@@ -1,6 +1,7 @@
 package complaint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"regexp"
@@ -197,6 +198,9 @@ func TestSubmit(t *testing.T) {
 			!strings.Contains(e.mail.msgs[0].Text, FormatCode(c.VerifyCode)) || !strings.Contains(e.mail.msgs[0].Text, "https://vigie.example/verify/"+c.VerifyCode) {
 			t.Errorf("receipt e-mails: %+v", e.mail.msgs)
 		}
+		if a := e.mail.msgs[0].Attachments; len(a) != 1 || a[0].Type != "application/pdf" || a[0].Name != "recepisse-"+c.Number+".pdf" || !bytes.HasPrefix(a[0].Data, []byte("%PDF-")) {
+			t.Errorf("receipt e-mail attachments: %d", len(a))
+		}
 		var drafts int
 		d.QueryRow(ctx, `SELECT COUNT(*) FROM complaint_drafts`).Scan(&drafts)
 		if drafts != 0 {
@@ -369,6 +373,9 @@ func TestTransferAndAppointment(t *testing.T) {
 		got, err := e.svc.Act(e.as("agent"), c.ID, Action{Kind: ActTransfer, UnitID: amberieu.ID})
 		if err != nil || got.UnitID != amberieu.ID || got.Step != StepReceived || got.RoutedBy != "transfer" {
 			t.Fatalf("transfer: %+v %v", got, err)
+		}
+		if m := e.hooks.moved[c.ID]; m != [2]string{"01", strconv.FormatInt(amberieu.ID, 10)} {
+			t.Errorf("the identifier index was told %v, want the new holder", m)
 		}
 		// Appointments: the brigade publishes slots, proposes; the citizen books.
 		start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)

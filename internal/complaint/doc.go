@@ -10,8 +10,9 @@
 // answer with a message for its own field): eligibility first (an
 // emergency is sent to 17/112; a known author or violence against persons
 // needs a hearing in person), what happened (category, narrative), where
-// (commune with suggestions, or a position; online offences may have no
-// place), when (a time window; impossible windows are refused), who was
+// (commune with suggestions, or a position typed or clicked on the
+// server-drawn map of the département's communes, placemap.go; online
+// offences may have no place), when (a time window; impossible windows are refused), who was
 // harmed, typed items (phone with IMEI, vehicle with plate and VIN, card,
 // object with serial number), the money trail of scams (IBAN checked by
 // internal/casefile/ident, amounts, dates, website, the scammer's phone and
@@ -22,9 +23,13 @@
 //
 // Submission (Service.Submit) is one transaction: number (PL-2026-01-000123,
 // dense per département and year), complaint row, files, timeline, the
-// IndexIdentifiers hook, e-mail (internal/mail), journal entry
-// (vigie.ActCollect) and the complaint.submitted event; the draft is deleted
-// in the same transaction. Routing: the brigade whose territory holds the
+// IndexIdentifiers hook, a pending "receipt" line in the timeline, journal
+// entry (vigie.ActCollect) and the complaint.submitted event; the draft is
+// deleted in the same transaction. The receipt e-mail with the PDF attached
+// follows (receiptmail.go, Service.RunReceipts, a worker wired by main):
+// the PDF is built outside the write lock, then one transaction marks the
+// line "sent" and queues the e-mail (internal/mail); a crash in between
+// leaves the line pending and the sweep at start sends it, once. Routing: the brigade whose territory holds the
 // place (internal/org); online complaints with no place, and communes in no
 // brigade's territory, go to the unit the département designates
 // (complaint_settings), its groupement by default.
@@ -56,7 +61,10 @@
 // correct the triage suggestion (the Suggest hook; the correction is kept
 // on the complaint and published as complaint.triaged for retraining).
 // Each action is journaled (vigie.ActChange) and, when the citizen sees
-// it, e-mailed. The case file moves the citizen's step afterwards through
+// it, e-mailed. The page also lists the other complaints and cases that
+// share an identifier (the Links hook, served by internal/casefile's index
+// with the case page's scope rules: out of scope, the holding unit and an
+// access request form posting to /cases/access with from_complaint). The case file moves the citizen's step afterwards through
 // Service.SetStep (forwarded, closed).
 //
 // The delays dashboard (delays.go, vigie.PermStats) gives, per brigade,

@@ -266,6 +266,8 @@ type stepPage struct {
 	Depts          []org.Departement
 	Suggestions    []CommuneHit
 	OnlinePossible bool
+	Map            template.HTML // the "where" step's map (placemap.go)
+	MapDept        string
 }
 
 func (h *Handler) stepPage(r *http.Request, d *Draft, step string) stepPage {
@@ -282,6 +284,17 @@ func (h *Handler) stepPage(r *http.Request, d *Draft, step string) stepPage {
 		if q := strings.TrimSpace(d.Form.Commune); q != "" {
 			if _, ok := INSEEOf(q); !ok {
 				p.Suggestions, _ = h.svc.SuggestCommunes(r.Context(), q, 20)
+			}
+		}
+		// The map of a département known to Vigie (asked, or the form's).
+		if dept := mapDept(r.FormValue("map_dept"), &d.Form); dept != "" {
+			for _, x := range p.Depts {
+				if x.Code != dept {
+					continue
+				}
+				if cs, err := h.svc.cfg.Org.Communes(r.Context(), dept, true); err == nil {
+					p.Map, p.MapDept = placeMap(web.Tf(web.Lang(r), "Communes of %s", x.Name), cs), dept
+				}
 			}
 		}
 	}
@@ -393,9 +406,9 @@ func (h *Handler) formStep(w http.ResponseWriter, r *http.Request) error {
 		web.SetFlash(w, r, web.FlashSuccess, web.T(web.Lang(r), "Your draft is saved. Come back to it whenever you like."))
 		http.Redirect(w, r, "/complaints", http.StatusSeeOther)
 		return nil
-	case goTo == "search" || len(errs) > 0:
+	case goTo == "search" || goTo == "map" || len(errs) > 0:
 		p = h.stepPage(r, &d, step)
-		if goTo != "search" {
+		if goTo != "search" && goTo != "map" {
 			p.Errors = errs
 			return h.s.RenderStatus(w, r, http.StatusBadRequest, "complaint/step.html", p)
 		}

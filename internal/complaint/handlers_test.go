@@ -105,6 +105,20 @@ func TestGuidedComplaint(t *testing.T) {
 		if !strings.Contains(body, `<option value="Bourg-en-Bresse (01053)">`) {
 			t.Error("searching a commune gave no suggestion")
 		}
+		// The map of a département, without JavaScript: a picture of its
+		// communes, and what was typed stays.
+		body = post("place", url.Values{"go": {"map"}, "map_dept": {"01"}, "lat": {"46.2"}, "lon": {"5.2"}}, 200, "")
+		if !strings.Contains(body, `<svg xmlns="http://www.w3.org/2000/svg" id="place-map"`) || !strings.Contains(body, `data-insee="01053"`) ||
+			!strings.Contains(body, `data-proj="`) || !strings.Contains(body, `value="46.2"`) || !strings.Contains(body, `value="5.2"`) {
+			t.Error("the map of the Ain is not shown, or the position typed was lost")
+		}
+		if strings.Contains(body, `<svg xmlns="http://www.w3.org/2000/svg" id="place-map" viewBox="0 0 800 0"`) {
+			t.Error("empty map")
+		}
+		body = post("place", url.Values{"go": {"map"}, "map_dept": {"99"}}, 200, "")
+		if strings.Contains(body, `id="place-map"`) {
+			t.Error("a map for a département Vigie does not know")
+		}
 		post("place", url.Values{"commune": {"Bourg-en-Bresse (01053)"}, "address": {"12 rue Bichat"}}, 303, "when")
 		// When: an impossible window.
 		now := time.Now().In(paris)

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +76,14 @@ type hooks struct {
 	indexed map[int64][]ident.Identifier
 	opened  []Accepted
 	failIdx error
+	moved   map[int64][2]string // complaint → dept, unit
+}
+
+func (h *hooks) move(ctx context.Context, tx *db.Tx, id int64, dept string, unit int64) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.moved[id] = [2]string{dept, strconv.FormatInt(unit, 10)}
+	return nil
 }
 
 func (h *hooks) index(ctx context.Context, tx *db.Tx, id int64, dept string, unit int64, ids []ident.Identifier) error {
@@ -124,14 +133,14 @@ func newEnv(t testing.TB, d *db.DB, depts ...string) *env {
 	if err := o.Tree().Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h := &hooks{indexed: map[int64][]ident.Identifier{}}
+	h := &hooks{indexed: map[int64][]ident.Identifier{}, moved: map[int64][2]string{}}
 	e := &env{t: t, d: d, org: o, journal: j, hooks: h, mail: &mailbox{}, now: time.Now()}
 	store, err := blob.Open(filepath.Join(t.TempDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.svc = New(Config{DB: d, Journal: j, Org: o, BaseURL: "https://vigie.example", CardKey: []byte("test card key"), Mail: e.mail, Blobs: store,
-		IndexIdentifiers: h.index, OpenCase: h.open,
+		IndexIdentifiers: h.index, OpenCase: h.open, MoveIdentifiers: h.move,
 		Suggest: func(n string) (string, string, float64, []string) {
 			return CatOnlineScam, "high", 0.8, []string{"the narrative mentions a transfer"}
 		},
@@ -277,6 +286,11 @@ func (e *env) submit(owner string) Complaint {
 	c, err := e.svc.Submit(e.as(owner), d.ID)
 	if err != nil {
 		e.t.Fatalf("Submit: %v", err)
+	}
+	// The receipt e-mail follows the submission (receiptmail.go); no
+	// worker runs in these tests, so send it here.
+	if _, err := e.svc.SendPendingReceipts(context.Background(), false); err != nil {
+		e.t.Fatalf("SendPendingReceipts: %v", err)
 	}
 	return c
 }

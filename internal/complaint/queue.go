@@ -185,6 +185,8 @@ type agentPage struct {
 	Motif      string
 	Booked     *Slot
 	CanWrite   bool
+	Links      []LinkGroup
+	LinksError bool // the index could not be read: the page says so
 }
 
 // pageAgent shows a complaint to the brigade: a consultation of personal
@@ -216,6 +218,14 @@ func (h *Handler) pageAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	if p.Colleagues, err = h.svc.Colleagues(ctx, c.UnitID); err != nil {
 		return err
+	}
+	if h.svc.cfg.Links != nil {
+		// Other complaints and cases sharing an identifier; out of scope,
+		// only the holding unit (the hook asks the policy for each).
+		if p.Links, err = h.svc.cfg.Links(ctx, c.ID, c.CaseID); err != nil {
+			h.svc.log.Error("complaint: linked records", "complaint", c.ID, "err", err)
+			p.Links, p.LinksError = nil, true
+		}
 	}
 	if sl, ok, err := h.svc.BookedSlot(ctx, c.ID); err == nil && ok {
 		p.Booked = &sl

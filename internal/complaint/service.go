@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"vigie"
@@ -106,6 +107,28 @@ type Attachment struct {
 	Size               int64
 }
 
+// LinkGroup is an identifier of a complaint and the other records that
+// mention it (filled by Config.Links).
+type LinkGroup struct {
+	KindName   string // English name of the identifier kind ("IBAN")
+	Display    string
+	Complaints int // other complaints that mention it (exact)
+	Cases      int // other cases that mention it (exact)
+	Hits       []LinkHit
+}
+
+// LinkHit is one record that shares the identifier. Out of the reader's
+// scope only the holding unit is told: InScope false, no Path, no content.
+type LinkHit struct {
+	SourceKind string // complaint | case
+	SourceID   int64  // kept for the access request form only
+	Dept       string
+	UnitName   string
+	InScope    bool
+	Path       string // the record's page, in scope only
+	Label      string
+}
+
 // Colleague is a member of a unit a complaint can be assigned to.
 type Colleague struct {
 	ID   int64
@@ -136,6 +159,9 @@ type Config struct {
 	// IndexIdentifiers records the identifiers found in a complaint, in the
 	// submission transaction (and again when the citizen adds information).
 	IndexIdentifiers func(ctx context.Context, tx *db.Tx, complaintID int64, dept string, unitID int64, ids []ident.Identifier) error
+	// MoveIdentifiers tells the identifier index that a complaint changed
+	// holder (a transfer), in the transfer's transaction.
+	MoveIdentifiers func(ctx context.Context, tx *db.Tx, complaintID int64, dept string, unitID int64) error
 	// Suggest returns a suggested category and priority for a narrative.
 	Suggest func(narrative string) (category, priority string, confidence float64, reasons []string)
 	// Corrected is told, once committed, that an agent confirmed or
@@ -147,6 +173,11 @@ type Config struct {
 	// form, so that nobody can make Vigie write to a stranger. Nil or an
 	// empty answer: the contact address of the form.
 	AccountEmail func(ctx context.Context, accountID int64) (string, error)
+	// Links returns the other complaints and cases that share an
+	// identifier with a complaint (its own case file excepted), with what
+	// the reader may see of each (internal/casefile's index, same scope
+	// rules as a case's page). Nil: the agent's page shows none.
+	Links func(ctx context.Context, complaintID, caseID int64) ([]LinkGroup, error)
 	// Colleagues lists the members of a unit (for assignment).
 	Colleagues func(ctx context.Context, unitID int64) ([]Colleague, error)
 	// Now replaces time.Now (tests, demo).
@@ -168,6 +199,11 @@ type Service struct {
 	// wait far longer than the average. Waiting here (in Go, near FIFO
 	// under contention) keeps the tail short. Unused on PostgreSQL.
 	writes sync.Mutex
+	// receipts hands committed submissions to RunReceipts (receiptmail.go).
+	receipts chan receiptJob
+	missed   chan struct{} // a receipt did not fit in receipts
+	// missedUpTo is the id of the latest receipt line that did not fit.
+	missedUpTo atomic.Int64
 }
 
 // New returns the service. It does no I/O.
@@ -178,7 +214,7 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, ids: cfg.Ident}
+	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, ids: cfg.Ident, receipts: make(chan receiptJob, 8192), missed: make(chan struct{}, 1)}
 	if s.ids == nil {
 		s.ids = ident.New(ident.Config{CardKey: cfg.CardKey})
 	}
@@ -444,7 +480,8 @@ func (s *Service) SetOnlineUnit(ctx context.Context, dept string, unit int64) er
 
 // Submit turns a draft into a complaint, in one transaction: number,
 // complaint row, files, timeline, identifiers index, journal, event and
-// e-mail. A failure anywhere leaves nothing behind (and the draft intact).
+// the pending receipt e-mail. A failure anywhere leaves nothing behind (and
+// the draft intact).
 func (s *Service) Submit(ctx context.Context, draftID int64) (Complaint, error) {
 	const op = "complaint.Submit"
 	d, err := getDraft(ctx, s.db, draftID)
@@ -499,7 +536,9 @@ func (s *Service) Submit(ctx context.Context, draftID int64) (Complaint, error) 
 		if _, err := tx.Exec(ctx, `DELETE FROM complaint_drafts WHERE id = ?`, d.ID); err != nil {
 			return err
 		}
-		if err := s.notify(ctx, tx, &c, "Your complaint was received", s.receiptText(&c)); err != nil {
+		// The receipt e-mail and its PDF follow once this commits
+		// (receiptmail.go): the PDF is built outside the write lock.
+		if err := s.queueReceipt(ctx, tx, &c); err != nil {
 			return err
 		}
 		if err := s.cfg.Journal.Record(ctx, tx, vigie.Record{Action: vigie.ActCollect, Object: "complaint", ObjectID: strconv.FormatInt(c.ID, 10),
@@ -553,7 +592,7 @@ func contactEmail(f *Form) string {
 }
 
 // notify queues an e-mail to the citizen, in tx.
-func (s *Service) notify(ctx context.Context, tx *db.Tx, c *Complaint, subject, text string) error {
+func (s *Service) notify(ctx context.Context, tx *db.Tx, c *Complaint, subject, text string, atts ...mail.Attachment) error {
 	if s.cfg.Mail == nil || c.OwnerID == 0 {
 		return nil
 	}
@@ -572,7 +611,7 @@ func (s *Service) notify(ctx context.Context, tx *db.Tx, c *Complaint, subject, 
 	}
 	link := s.cfg.BaseURL + "/complaints/" + strconv.FormatInt(c.ID, 10)
 	body := text + "\n\nSuivre votre plainte : " + link + "\n\nVigie — Gendarmerie nationale. Ne répondez pas à ce message : écrivez à la brigade depuis la page de votre plainte.\n"
-	return s.cfg.Mail.Enqueue(ctx, tx, mail.Message{To: to, Subject: "[" + c.Number + "] " + frenchSubject(subject), Text: body})
+	return s.cfg.Mail.Enqueue(ctx, tx, mail.Message{To: to, Subject: "[" + c.Number + "] " + frenchSubject(subject), Text: body, Attachments: atts})
 }
 
 func frenchSubject(s string) string {
