@@ -47,11 +47,10 @@ var demoCategories = []struct {
 }{{"burglary", 0.25}, {"vehicle_theft", 0.18}, {"theft", 0.25}, {"violence", 0.15}, {"damage", 0.12}, {"drugs", 0.05}}
 
 type demoCommune struct {
-	c       *AreaCommune
-	box     [4]float64 // lon/lat bounding box
-	hot     [][2]float64
-	hotCum  []float64
-	cumWant float64
+	c      *AreaCommune
+	box    [4]float64 // lon/lat bounding box
+	hot    [][2]float64
+	hotCum []float64
 }
 
 // DemoRecords generates the demo events of an area (a whole département)

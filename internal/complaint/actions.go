@@ -354,7 +354,7 @@ func (s *Service) accepted(ctx context.Context, tx *db.Tx, c *Complaint, by int6
 		return a, err
 	}
 	for _, x := range files {
-		a.Attachments = append(a.Attachments, Attachment{SHA256: x.SHA256, Name: x.Name, Type: x.Type, Size: x.Size})
+		a.Attachments = append(a.Attachments, Attachment(x))
 	}
 	return a, nil
 }
