@@ -282,3 +282,59 @@ func TestComplaintPageLinks(t *testing.T) {
 		t.Errorf("access requests recorded: %d, want 1", n)
 	}
 }
+
+// TestComplaintHearingInPerson: when the eligibility answers need a
+// hearing in person, the citizen books a free slot of the brigade of the
+// commune in the running application; the confirmation reaches a real SMTP
+// server, the brigade sees the booking in its slots page, and cancelling
+// frees the slot.
+func TestComplaintHearingInPerson(t *testing.T) {
+	smtp := mailtest.Start(t)
+	ta := newTestAppWith(t, func(c *Config) {
+		c.SMTPAddr, c.SMTPTLS, c.SMTPFrom = smtp.Addr, "none", "Vigie <no-reply@vigie.example>"
+	})
+	ctx := context.Background()
+	citizen := ta.signIn(t, "citoyen")
+	res := ta.post(t, citizen, "/complaint-drafts", url.Values{})
+	base := strings.TrimSuffix(res.Header.Get("Location"), "eligibility")
+	res = ta.post(t, citizen, base+"eligibility", url.Values{"go": {"next"}, "emergency": {"no"}, "author_known": {"no"}, "violence": {"yes"}})
+	if res.StatusCode != 200 {
+		t.Fatalf("eligibility: %d, want the in-person page", res.StatusCode)
+	}
+	code, body := ta.get(t, citizen, base+"hearing?commune="+url.QueryEscape("Bourg-en-Bresse (01053)"))
+	slot := regexp.MustCompile(`name="slot" value="(\d+)"`).FindStringSubmatch(body)
+	if code != 200 || slot == nil {
+		t.Fatalf("hearing page: %d, no free slot offered", code)
+	}
+	if res := ta.post(t, citizen, base+"hearing", url.Values{"commune": {"Bourg-en-Bresse (01053)"}, "slot": {slot[1]}}); res.StatusCode != 303 || res.Header.Get("Location") != "/complaints" {
+		t.Fatalf("booking: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	var hid, unit int64
+	var email string
+	if err := ta.db.QueryRow(ctx, `SELECT h.id, h.unit_id, u.email FROM hearing_requests h JOIN users u ON u.id = h.owner_id WHERE h.slot_id = ?`, slot[1]).Scan(&hid, &unit, &email); err != nil {
+		t.Fatal(err)
+	}
+	got := smtp.Wait(t, 1, 20*time.Second)[0]
+	if len(got.To) != 1 || got.To[0] != email || !strings.Contains(got.Subject(), "audition") {
+		t.Errorf("confirmation to %v, subject %q", got.To, got.Subject())
+	}
+	_, body = ta.get(t, citizen, "/complaints")
+	if !strings.Contains(body, "/hearings/"+strconv.FormatInt(hid, 10)+"/cancel") {
+		t.Error("the hearing is not on the citizen's page")
+	}
+	agent := ta.signIn(t, "agent")
+	if code, body := ta.get(t, agent, "/complaints/slots?unit="+strconv.FormatInt(unit, 10)); code != 200 || !strings.Contains(body, "Audition en personne") {
+		t.Errorf("brigade's slots page: %d, no hearing shown", code)
+	}
+	// Another citizen (or staff) cannot cancel it.
+	if res := ta.post(t, ta.signIn(t, "agent974"), "/hearings/"+strconv.FormatInt(hid, 10)+"/cancel", url.Values{}); res.StatusCode != 403 && res.StatusCode != 404 {
+		t.Errorf("staff cancelling: %d", res.StatusCode)
+	}
+	if res := ta.post(t, citizen, "/hearings/"+strconv.FormatInt(hid, 10)+"/cancel", url.Values{}); res.StatusCode != 303 {
+		t.Fatalf("cancel: %d", res.StatusCode)
+	}
+	var taken int64
+	if err := ta.db.QueryRow(ctx, `SELECT hearing_id FROM complaint_slots WHERE id = ?`, slot[1]).Scan(&taken); err != nil || taken != 0 {
+		t.Errorf("slot after cancelling: hearing_id %d, %v; want free", taken, err)
+	}
+}

@@ -554,7 +554,7 @@ func (s *Service) Book(ctx context.Context, id, slotID int64) (Slot, error) {
 		if _, err := tx.Exec(ctx, `UPDATE complaint_slots SET complaint_id = 0 WHERE complaint_id = ?`, id); err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, `UPDATE complaint_slots SET complaint_id = ? WHERE id = ? AND complaint_id = 0`, id, slotID)
+		res, err := tx.Exec(ctx, `UPDATE complaint_slots SET complaint_id = ? WHERE id = ? AND complaint_id = 0 AND hearing_id = 0`, id, slotID)
 		if err != nil {
 			return err
 		}

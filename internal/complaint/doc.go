@@ -77,7 +77,9 @@
 // complaint_drafts, complaints (the validated form as JSON in data; the
 // columns that queues and dashboards query), complaint_events (timeline),
 // complaint_files, complaint_slots, complaint_numbers (counters),
-// complaint_settings (designated unit per département). Drafts untouched
+// complaint_settings (designated unit per département). Migration
+// 00014_hearing adds hearing_requests and complaint_slots.hearing_id: the
+// hearings in person booked from the eligibility step (hearing.go). Drafts untouched
 // for 90 days are purged (PurgeDrafts, a daily worker wired by main).
 //
 // # Routes (handlers.go, queue.go, delays.go, api.go)
@@ -87,7 +89,10 @@
 // POST /complaint-drafts/{id}/delete, GET /complaints/{id} (also the agent's
 // page), GET /complaints/{id}/receipt, GET /complaints/{id}/receipt.pdf,
 // POST /complaints/{id}/reply, POST /complaints/{id}/files,
-// POST /complaints/{id}/book, GET /complaints/{id}/files/{sha}, and
+// POST /complaints/{id}/book, GET|POST /complaint-drafts/{id}/hearing
+// (book a hearing in person), POST /hearings/{id}/cancel (citizen),
+// GET /hearings/{id} (the brigade, motif gate),
+// GET /complaints/{id}/files/{sha}, and
 // GET /complaints/communes?q= (JSON suggestions). Staff: GET
 // /complaints/queue, POST /complaints/{id}/act, GET|POST /complaints/slots,
 // GET /complaints/delays; administrators: GET|POST /complaints/settings

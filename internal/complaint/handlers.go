@@ -88,6 +88,12 @@ func (h *Handler) Register(s *web.Server) {
 	s.FormRoute("POST /complaints/{id}/files", h.formAddFile)
 	s.Route("GET /complaints/{id}/files/{sha}", h.downloadFile)
 	s.FormRoute("POST /complaints/{id}/book", h.formBook)
+	// A hearing in person, when the eligibility step stops the complaint
+	// (hearing.go).
+	s.Route("GET /complaint-drafts/{id}/hearing", h.pageHearing)
+	s.FormRoute("POST /complaint-drafts/{id}/hearing", h.formHearing)
+	s.FormRoute("POST /hearings/{id}/cancel", h.formCancelHearing)
+	s.Route("GET /hearings/{id}", h.pageHearingAgent) // the brigade's view
 
 	// The brigade's side.
 	s.Route("GET /complaints/queue", h.pageQueue)
@@ -175,6 +181,8 @@ func (h *Handler) ownComplaint(r *http.Request, p vigie.Perm) (Complaint, error)
 type minePage struct {
 	Drafts     []Draft
 	Complaints []Complaint
+	Hearings   []Hearing
+	UnitNames  map[int64]string
 }
 
 func (h *Handler) pageMine(w http.ResponseWriter, r *http.Request) error {
@@ -195,7 +203,15 @@ func (h *Handler) pageMine(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.s.Render(w, r, "complaint/mine.html", minePage{Drafts: ds, Complaints: cs})
+	hs, err := h.svc.Hearings(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var units []int64
+	for _, x := range hs {
+		units = append(units, x.UnitID)
+	}
+	return h.s.Render(w, r, "complaint/mine.html", minePage{Drafts: ds, Complaints: cs, Hearings: hs, UnitNames: h.unitNames(ctx, units)})
 }
 
 // communes answers the commune suggestions of the place step (JSON).

@@ -300,9 +300,10 @@ func (h *Handler) formAct(w http.ResponseWriter, r *http.Request) error {
 // ---- Appointment slots ----
 
 type slotsPage struct {
-	Units []org.Unit
-	Unit  int64
-	Slots []Slot
+	Units    []org.Unit
+	Unit     int64
+	Slots    []Slot
+	Hearings map[int64]Hearing // by slot id: the hearings in person booked
 }
 
 func (h *Handler) pageSlots(w http.ResponseWriter, r *http.Request) error {
@@ -325,6 +326,9 @@ func (h *Handler) pageSlots(w http.ResponseWriter, r *http.Request) error {
 		p.Units = append(p.Units, org.Unit{ID: id, Name: names[id]})
 	}
 	if p.Slots, err = h.svc.Slots(ctx, unit, false); err != nil {
+		return err
+	}
+	if p.Hearings, err = h.svc.UnitHearings(ctx, unit); err != nil {
 		return err
 	}
 	return h.s.Render(w, r, "complaint/slots.html", p)

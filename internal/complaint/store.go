@@ -295,12 +295,16 @@ type Slot struct {
 	StartsAt    time.Time `json:"starts_at"`
 	Minutes     int       `json:"minutes"`
 	ComplaintID int64     `json:"complaint_id,omitempty"`
+	HearingID   int64     `json:"hearing_id,omitempty"` // booked for a hearing in person (hearing.go)
 }
 
+// Free reports whether nobody booked the slot.
+func (s Slot) Free() bool { return s.ComplaintID == 0 && s.HearingID == 0 }
+
 func listSlots(ctx context.Context, q querier, unit int64, from time.Time, freeOnly bool) ([]Slot, error) {
-	query := `SELECT id, unit_id, starts_at, minutes, complaint_id FROM complaint_slots WHERE unit_id = ? AND starts_at >= ?`
+	query := `SELECT id, unit_id, starts_at, minutes, complaint_id, hearing_id FROM complaint_slots WHERE unit_id = ? AND starts_at >= ?`
 	if freeOnly {
-		query += ` AND complaint_id = 0`
+		query += ` AND complaint_id = 0 AND hearing_id = 0`
 	}
 	rows, err := q.Query(ctx, query+` ORDER BY starts_at LIMIT 200`, unit, db.Millis(from))
 	if err != nil {
@@ -311,7 +315,7 @@ func listSlots(ctx context.Context, q querier, unit int64, from time.Time, freeO
 	for rows.Next() {
 		var s Slot
 		var at int64
-		if err := rows.Scan(&s.ID, &s.UnitID, &at, &s.Minutes, &s.ComplaintID); err != nil {
+		if err := rows.Scan(&s.ID, &s.UnitID, &at, &s.Minutes, &s.ComplaintID, &s.HearingID); err != nil {
 			return nil, err
 		}
 		s.StartsAt = db.Time(at)
@@ -323,8 +327,8 @@ func listSlots(ctx context.Context, q querier, unit int64, from time.Time, freeO
 func getSlot(ctx context.Context, q querier, id int64) (Slot, error) {
 	var s Slot
 	var at int64
-	err := q.QueryRow(ctx, `SELECT id, unit_id, starts_at, minutes, complaint_id FROM complaint_slots WHERE id = ?`, id).
-		Scan(&s.ID, &s.UnitID, &at, &s.Minutes, &s.ComplaintID)
+	err := q.QueryRow(ctx, `SELECT id, unit_id, starts_at, minutes, complaint_id, hearing_id FROM complaint_slots WHERE id = ?`, id).
+		Scan(&s.ID, &s.UnitID, &at, &s.Minutes, &s.ComplaintID, &s.HearingID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, vigie.E(vigie.KindNotFound, "complaint.Slot", "This appointment slot does not exist.", nil)
 	}
