@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -21,7 +19,7 @@ type complaintArea struct {
 // openComplaint builds the complaint area (CLI commands too).
 func (a *app) openComplaint(ctx context.Context) error {
 	cfg := complaint.Config{DB: a.db, Journal: a.journal, Outbox: a.outbox, Org: a.org, Log: a.log, BaseURL: a.cfg.BaseURL,
-		Colleagues: a.complaintColleagues, AccountEmail: a.complaintAccountEmail,
+		Colleagues: a.complaintColleagues, AccountEmail: a.auth.ContactEmail,
 		// The extractor with the deployment's card key, shared with the
 		// case files, so that a card links complaints and cases.
 		Ident: a.casefile.ident}
@@ -46,34 +44,19 @@ func (a *app) openComplaint(ctx context.Context) error {
 
 // complaintColleagues lists the active staff of a unit, for assignment.
 func (a *app) complaintColleagues(ctx context.Context, unit int64) ([]complaint.Colleague, error) {
-	rows, err := a.db.Query(ctx, `SELECT id, name FROM users WHERE unit_id = ? AND disabled = 0 AND role IN ('agent', 'investigator', 'commander') ORDER BY name`, unit)
+	accs, err := a.auth.Colleagues(ctx, unit)
 	if err != nil {
-		return nil, fmt.Errorf("colleagues of unit %d: %w", unit, err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []complaint.Colleague
-	for rows.Next() {
-		var c complaint.Colleague
-		if err := rows.Scan(&c.ID, &c.Name); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	out := make([]complaint.Colleague, 0, len(accs))
+	for _, acc := range accs {
+		out = append(out, complaint.Colleague{ID: acc.ID, Name: acc.Name})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // complaintDraftKeep is how long a draft nobody touches is kept.
 const complaintDraftKeep = 90 * 24 * time.Hour
-
-// complaintAccountEmail is the e-mail address of a citizen's account.
-func (a *app) complaintAccountEmail(ctx context.Context, id int64) (string, error) {
-	var email string
-	err := a.db.QueryRow(ctx, `SELECT email FROM users WHERE id = ?`, id).Scan(&email)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return email, err
-}
 
 // registerComplaint registers the area's routes and menu entries.
 func (a *app) registerComplaint() error {
@@ -99,8 +82,8 @@ func (a *app) seedComplaintDemo(ctx context.Context) error {
 	start := time.Now()
 	var citizen int64
 	var name, email string
-	if err := a.db.QueryRow(ctx, "SELECT id, name, email FROM users WHERE login = ?", "citoyen").Scan(&citizen, &name, &email); err != nil {
-		citizen = 0
+	if acc, err := a.auth.AccountByLogin(ctx, "citoyen"); err == nil {
+		citizen, name, email = acc.ID, acc.Name, acc.Email
 	}
 	err := a.db.InTx(ctx, func(tx *db.Tx) error {
 		return a.complaint.svc.SeedDemo(ctx, tx, complaint.DemoOptions{Depts: a.demoDepts, CitizenID: citizen, CitizenName: name, CitizenEmail: email})

@@ -306,15 +306,20 @@ func (h *Handler) formBan(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) formLift(w http.ResponseWriter, r *http.Request) error {
+// lift lifts the ban named in the path: the page and the API share it.
+func (h *Handler) lift(r *http.Request) (Ban, error) {
 	if err := h.canOperate(r.Context()); err != nil {
-		return err
+		return Ban{}, err
 	}
 	id, err := pathID(r)
 	if err != nil {
-		return err
+		return Ban{}, err
 	}
-	b, err := h.sh.Lift(r.Context(), id)
+	return h.sh.Lift(r.Context(), id)
+}
+
+func (h *Handler) formLift(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.lift(r)
 	if err != nil {
 		return err
 	}
@@ -423,14 +428,7 @@ func (h *Handler) apiBan(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiLift(w http.ResponseWriter, r *http.Request) error {
-	if err := h.canOperate(r.Context()); err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	b, err := h.sh.Lift(r.Context(), id)
+	b, err := h.lift(r)
 	if err != nil {
 		return err
 	}
